@@ -1,0 +1,154 @@
+using System.Globalization;
+using EIdentity.Server.Hosting;
+using EIdentity.Server.Identities;
+using EIdentity.Server.Oidc;
+using EIdentity.Server.Persistence;
+using Microsoft.Extensions.Options;
+using QRCoder;
+
+namespace EIdentity.Server.Cli;
+
+/// <summary>
+/// Verbs of the server executable for registrars and operators, e.g.
+/// <c>dotnet run --project src/EIdentity.Server -- identity create --national-id ... --name ... --birth-date ...</c>.
+/// They use the same configuration (and database) as the server.
+/// </summary>
+internal static class ServerCommands
+{
+    private const string Usage = """
+        EIdentity server — commands
+
+          (no command)                  run the server
+          db migrate                    apply pending database migrations
+          identity create --national-id <12 digits> --name "<full name>" --birth-date <yyyy-mm-dd>
+                                        create a person's electronic identity and print its activation letter
+          identity activation --national-id <12 digits>
+                                        issue a new activation link (earlier unused ones stop working)
+          client register --client-id <id> --display-name "<name>" [--secret <secret>]
+                          --redirect-uri <uri>... [--post-logout-uri <uri>...] [--scope <scope>...]
+                          [--sector <sector id>] [--client-credentials]
+                                        register or update a portal (scopes: openid profile offline_access national_id)
+          help                          this text
+
+        Configuration comes from appsettings.json, appsettings.{Environment}.json and environment
+        variables (e.g. Database__Provider, Database__ConnectionString), as for the server.
+        """;
+
+    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "help", "--help", "-h"];
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
+
+    public static async Task<int> RunAsync(WebApplication app, string[] args)
+    {
+        try
+        {
+            var verb = string.Join(' ', args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).Take(2));
+            var rest = args.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal));
+            if (verb is "help" or "--help" or "-h" || rest.Contains("--help"))
+            {
+                Console.WriteLine(Usage);
+                return 0;
+            }
+
+            if (verb == "db migrate")
+            {
+                await app.Services.MigrateDatabaseAsync();
+                Console.WriteLine("Database is up to date.");
+                return 0;
+            }
+
+            await app.MigrateDatabaseIfConfiguredAsync();
+            await using var scope = app.Services.CreateAsyncScope();
+            return verb switch
+            {
+                "identity create" => await CreateIdentityAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
+                "identity activation" => await IssueActivationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
+                "client register" => await RegisterClientAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "client-credentials" })),
+                _ => throw new CommandException($"unknown command '{verb}'"),
+            };
+        }
+        catch (CommandException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}\n\n{Usage}");
+            return 2;
+        }
+    }
+
+    private static async Task<int> CreateIdentityAsync(IServiceProvider services, CommandArguments args)
+    {
+        if (!NationalIdNumber.TryParse(args.Required("national-id"), out var nationalId))
+        {
+            throw new CommandException("--national-id must be a national ID number (CCCD) of exactly 12 digits");
+        }
+
+        if (!DateOnly.TryParseExact(args.Required("birth-date"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var birthDate))
+        {
+            throw new CommandException("--birth-date must be a date as yyyy-mm-dd");
+        }
+
+        var registry = services.GetRequiredService<IdentityRegistry>();
+        var created = await registry.CreatePersonAsync(new CreatePersonRequest(nationalId, args.Required("name"), birthDate));
+        if (!created.Succeeded)
+        {
+            await Console.Error.WriteLineAsync($"error: {created.Error}");
+            return 1;
+        }
+
+        Console.WriteLine($"Identity created: {created.Person!.Id}");
+        await PrintActivationAsync(services, created.Person.Id);
+        return 0;
+    }
+
+    private static async Task<int> IssueActivationAsync(IServiceProvider services, CommandArguments args)
+    {
+        if (!NationalIdNumber.TryParse(args.Required("national-id"), out var nationalId))
+        {
+            throw new CommandException("--national-id must be a national ID number (CCCD) of exactly 12 digits");
+        }
+
+        var person = await services.GetRequiredService<IdentityRegistry>().FindByNationalIdAsync(nationalId);
+        if (person is null)
+        {
+            await Console.Error.WriteLineAsync("error: no identity has this national ID number.");
+            return 1;
+        }
+
+        await PrintActivationAsync(services, person.Id);
+        return 0;
+    }
+
+    private static async Task PrintActivationAsync(IServiceProvider services, Guid personId)
+    {
+        var activation = await services.GetRequiredService<IdentityRegistry>().IssueActivationAsync(personId);
+        var link = ActivationLinks.For(services.GetRequiredService<IOptions<HostingOptions>>().Value.PublicOrigin, activation.Code);
+        Console.WriteLine($"Activation link (single use, valid until {activation.ExpiresAt:yyyy-MM-dd HH:mm} UTC):");
+        Console.WriteLine($"  {link}");
+        using var qr = QRCodeGenerator.GenerateQrCode(link, QRCodeGenerator.ECCLevel.M);
+        Console.WriteLine(new AsciiQRCode(qr).GetGraphicSmall());
+    }
+
+    private static async Task<int> RegisterClientAsync(IServiceProvider services, CommandArguments args)
+    {
+        var registration = new PortalRegistration
+        {
+            ClientId = args.Required("client-id"),
+            DisplayName = args.Required("display-name"),
+            ClientSecret = args.Optional("secret"),
+            RedirectUris = [.. args.All("redirect-uri")],
+            PostLogoutRedirectUris = [.. args.All("post-logout-uri")],
+            Scopes = [.. args.All("scope").SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries)).DefaultIfEmpty("openid")],
+            SectorIdentifier = args.Optional("sector"),
+            AllowClientCredentials = args.Flag("client-credentials"),
+        };
+
+        var result = await services.GetRequiredService<PortalRegistry>().RegisterAsync(registration);
+        if (!result.Succeeded)
+        {
+            await Console.Error.WriteLineAsync("error: the registration was refused:\n  - " + string.Join("\n  - ", result.Errors));
+            return 1;
+        }
+
+        Console.WriteLine($"Portal '{registration.ClientId}' {(result.Created ? "registered" : "updated")}.");
+        return 0;
+    }
+}

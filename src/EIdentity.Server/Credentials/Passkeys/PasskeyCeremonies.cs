@@ -1,0 +1,214 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using EIdentity.Server.Identities;
+using EIdentity.Server.Persistence;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace EIdentity.Server.Credentials.Passkeys;
+
+internal sealed record CeremonyStarted(string CeremonyId, string OptionsJson);
+
+internal enum PasskeyFailure
+{
+    None,
+    CeremonyUnknownOrUsed,
+    CeremonyExpired,
+    VerificationFailed,
+    CredentialAlreadyRegistered,
+    IdentitySuspended,
+    WrongIdentity,
+}
+
+internal sealed record RegistrationOutcome(PasskeyFailure Failure, Person? Person, UserPasskeyInfo? Passkey, Guid? ActivationCodeId, string? Detail = null)
+{
+    public bool Succeeded => Failure == PasskeyFailure.None;
+}
+
+internal sealed record AssertionOutcome(PasskeyFailure Failure, Person? Person, UserPasskeyInfo? Passkey, string? Detail = null)
+{
+    public bool Succeeded => Failure == PasskeyFailure.None;
+}
+
+/// <summary>
+/// Runs WebAuthn ceremonies with ASP.NET Core Identity's passkey handler, keeping each
+/// ceremony's state in the database (single use, short-lived) instead of a cookie, so that
+/// browsers, kiosks and native apps drive the same JSON endpoints.
+/// </summary>
+internal sealed partial class PasskeyCeremonies(
+    IPasskeyHandler<Person> handler,
+    UserManager<Person> users,
+    EIdentityDbContext db,
+    TimeProvider time,
+    IOptions<PasskeyOptions> options,
+    ILogger<PasskeyCeremonies> logger)
+{
+    public async Task<CeremonyStarted> BeginRegistrationAsync(HttpContext http, Person person, Guid? activationCodeId)
+    {
+        var created = await handler.MakeCreationOptionsAsync(new PasskeyUserEntity
+        {
+            Id = person.Id.ToString(),
+            // Shown by the authenticator's account picker: never the full national ID number.
+            Name = person.NationalId.Masked,
+            DisplayName = person.FullName,
+        }, http);
+        var id = await SaveAsync(PasskeyCeremonyKind.Registration, created.AttestationState ?? "", person.Id, activationCodeId, http.RequestAborted);
+        return new(id, created.CreationOptionsJson);
+    }
+
+    public async Task<RegistrationOutcome> FinishRegistrationAsync(HttpContext http, string ceremonyId, string credentialJson)
+    {
+        var (ceremony, failure) = await TakeAsync(ceremonyId, PasskeyCeremonyKind.Registration, http.RequestAborted);
+        if (ceremony is null)
+        {
+            return new(failure, null, null, null);
+        }
+
+        var result = await handler.PerformAttestationAsync(new PasskeyAttestationContext
+        {
+            HttpContext = http,
+            CredentialJson = credentialJson,
+            AttestationState = ceremony.State,
+        });
+        if (!result.Succeeded)
+        {
+            var reason = result.Failure.Message;
+            LogRegistrationRefused(logger, ceremony.PersonId, reason);
+            return new(PasskeyFailure.VerificationFailed, null, null, null, reason);
+        }
+
+        var person = await users.FindByIdAsync(result.UserEntity.Id);
+        if (person is null || person.Id != ceremony.PersonId)
+        {
+            return new(PasskeyFailure.WrongIdentity, null, null, null);
+        }
+
+        if (!person.IsActive)
+        {
+            return new(PasskeyFailure.IdentitySuspended, person, null, null);
+        }
+
+        // WebAuthn L3 7.1 step 26: a credential id registered anywhere before is refused.
+        if (await users.FindByPasskeyIdAsync(result.Passkey.CredentialId) is not null)
+        {
+            return new(PasskeyFailure.CredentialAlreadyRegistered, person, null, null);
+        }
+
+        return new(PasskeyFailure.None, person, result.Passkey, ceremony.ActivationCodeId);
+    }
+
+    public async Task StorePasskeyAsync(Person person, UserPasskeyInfo passkey, string name)
+    {
+        passkey.Name = name;
+        var stored = await users.AddOrUpdatePasskeyAsync(person, passkey);
+        if (!stored.Succeeded)
+        {
+            throw new InvalidOperationException("Storing the passkey failed: " + string.Join("; ", stored.Errors.Select(e => e.Code)));
+        }
+
+        var credentialId = Base64Url.EncodeToString(passkey.CredentialId);
+        LogPasskeyEnrolled(logger, person.Id, credentialId);
+    }
+
+    public async Task<int> CountPasskeysAsync(Person person) => (await users.GetPasskeysAsync(person)).Count;
+
+    public async Task<CeremonyStarted> BeginAssertionAsync(HttpContext http, Person? person)
+    {
+        var request = await handler.MakeRequestOptionsAsync(person, http);
+        var id = await SaveAsync(PasskeyCeremonyKind.Assertion, request.AssertionState ?? "", person?.Id, null, http.RequestAborted);
+        return new(id, request.RequestOptionsJson);
+    }
+
+    public async Task<AssertionOutcome> FinishAssertionAsync(HttpContext http, string ceremonyId, string credentialJson)
+    {
+        var (ceremony, failure) = await TakeAsync(ceremonyId, PasskeyCeremonyKind.Assertion, http.RequestAborted);
+        if (ceremony is null)
+        {
+            return new(failure, null, null);
+        }
+
+        var result = await handler.PerformAssertionAsync(new PasskeyAssertionContext
+        {
+            HttpContext = http,
+            CredentialJson = credentialJson,
+            AssertionState = ceremony.State,
+        });
+        if (!result.Succeeded)
+        {
+            var reason = result.Failure.Message;
+            LogAssertionRefused(logger, ceremony.PersonId, reason);
+            return new(PasskeyFailure.VerificationFailed, null, null, reason);
+        }
+
+        var person = result.User;
+        if (ceremony.PersonId is { } expected && expected != person.Id)
+        {
+            return new(PasskeyFailure.WrongIdentity, null, null);
+        }
+
+        if (!person.IsActive)
+        {
+            return new(PasskeyFailure.IdentitySuspended, person, null);
+        }
+
+        // Keep the new signature counter and backup state (WebAuthn L3 7.2 step 21-22).
+        await users.AddOrUpdatePasskeyAsync(person, result.Passkey);
+        return new(PasskeyFailure.None, person, result.Passkey);
+    }
+
+    private async Task<string> SaveAsync(PasskeyCeremonyKind kind, string state, Guid? personId, Guid? activationCodeId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var ceremony = new PasskeyCeremony
+        {
+            Id = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24)),
+            Kind = kind,
+            State = state,
+            PersonId = personId,
+            ActivationCodeId = activationCodeId,
+            ExpiresAt = now + options.Value.CeremonyLifetime,
+        };
+        db.PasskeyCeremonies.Add(ceremony);
+        // Housekeeping: ceremonies nobody finished.
+        await db.PasskeyCeremonies.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return ceremony.Id;
+    }
+
+    // The ceremony row is deleted by the first attempt to finish it: a replayed response
+    // (or a second try with the same challenge) finds nothing.
+    private async Task<(PasskeyCeremony? Ceremony, PasskeyFailure Failure)> TakeAsync(string ceremonyId, PasskeyCeremonyKind kind, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(ceremonyId) || ceremonyId.Length > 64)
+        {
+            return (null, PasskeyFailure.CeremonyUnknownOrUsed);
+        }
+
+        var ceremony = await db.PasskeyCeremonies.AsNoTracking()
+            .SingleOrDefaultAsync(c => c.Id == ceremonyId && c.Kind == kind, cancellationToken);
+        if (ceremony is null)
+        {
+            return (null, PasskeyFailure.CeremonyUnknownOrUsed);
+        }
+
+        var deleted = await db.PasskeyCeremonies.Where(c => c.Id == ceremonyId).ExecuteDeleteAsync(cancellationToken);
+        if (deleted != 1)
+        {
+            return (null, PasskeyFailure.CeremonyUnknownOrUsed);
+        }
+
+        return ceremony.ExpiresAt <= time.GetUtcNow()
+            ? (null, PasskeyFailure.CeremonyExpired)
+            : (ceremony, PasskeyFailure.None);
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Passkey {CredentialId} enrolled for identity {PersonId}.")]
+    private static partial void LogPasskeyEnrolled(ILogger logger, Guid personId, string credentialId);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Passkey registration refused for identity {PersonId}: {Reason}")]
+    private static partial void LogRegistrationRefused(ILogger logger, Guid? personId, string reason);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Passkey assertion refused (expected identity {PersonId}): {Reason}")]
+    private static partial void LogAssertionRefused(ILogger logger, Guid? personId, string reason);
+}

@@ -1,0 +1,68 @@
+using EIdentity.Server.Persistence;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+
+namespace EIdentity.Server.Hosting;
+
+internal static class ServerDefaults
+{
+    /// <summary>What every feature relies on: time, errors, pages, shared data-protection keys.</summary>
+    public static WebApplicationBuilder AddServerDefaults(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<HostingOptions>().Bind(builder.Configuration);
+        builder.Services.AddOptions<DemoOptions>().Bind(builder.Configuration.GetSection(DemoOptions.Section));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddRazorPages();
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "eid.antiforgery";
+            o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+        });
+
+        // Keys that protect cookies and antiforgery tokens live in the database: every node shares them.
+        builder.Services.AddDataProtection()
+            .SetApplicationName("EIdentity")
+            .PersistKeysToDbContext<EIdentityDbContext>();
+
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            // Trusted proxies come from configuration (ForwardedHeaders:KnownProxies); none by default.
+            foreach (var proxy in builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+            {
+                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+        });
+        return builder;
+    }
+
+    public static WebApplication UseServerPipeline(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.UseExceptionHandler("/error");
+        app.UseStatusCodePagesWithReExecute("/error/{0}");
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+            app.UseHttpsRedirection();
+        }
+
+        app.Use(static (http, next) =>
+        {
+            var headers = http.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'; object-src 'none'";
+            return next(http);
+        });
+        app.UseStaticFiles();
+        app.UseRequestLocalization();
+        app.UseRouting();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+}

@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.Security.Claims;
+using EIdentity.Server.Identities;
+using EIdentity.Server.Persistence;
+using EIdentity.Server.Sessions;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace EIdentity.Server.Oidc;
+
+/// <summary>
+/// The OpenID Connect endpoints OpenIddict passes through to us after validating the request:
+/// authorization, token, userinfo and end-session. Discovery, JWKS, PAR, introspection and
+/// revocation are answered by OpenIddict itself.
+/// </summary>
+internal static class OidcEndpoints
+{
+    private const string ReauthCookie = "eid.reauth";
+
+    public static IEndpointRouteBuilder MapOidcEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/connect/authorize", [HttpMethods.Get, HttpMethods.Post], AuthorizeAsync).DisableAntiforgery();
+        app.MapPost("/connect/token", TokenAsync).DisableAntiforgery();
+        app.MapMethods("/connect/userinfo", [HttpMethods.Get, HttpMethods.Post], UserInfoAsync).DisableAntiforgery();
+        app.MapMethods("/connect/endsession", [HttpMethods.Get, HttpMethods.Post], EndSessionAsync).DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<IResult> AuthorizeAsync(HttpContext http, SessionService sessions, SignInClaims claims, TimeProvider time)
+    {
+        var request = http.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("OpenIddict did not validate this authorization request.");
+
+        var cookie = await http.AuthenticateAsync(SessionService.Scheme);
+        var current = cookie.Succeeded ? await sessions.ResolveAsync(cookie.Principal, http.RequestAborted) : null;
+        var now = time.GetUtcNow();
+
+        if (current is null || MustAuthenticateAgain(http, request, current.Value.Session, now))
+        {
+            // OIDC Core 3.1.2.1: prompt=none must never show a page.
+            if (request.HasPromptValue(PromptValues.None))
+            {
+                return Forbid(Errors.LoginRequired, "The citizen is not signed in.");
+            }
+
+            if (request.HasPromptValue(PromptValues.Login) || request.MaxAge is not null)
+            {
+                http.Response.Cookies.Append(ReauthCookie, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), new CookieOptions
+                {
+                    HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, MaxAge = TimeSpan.FromMinutes(15), Path = "/connect",
+                });
+            }
+
+            var parameters = http.Request.HasFormContentType ? http.Request.Form.ToList() : http.Request.Query.ToList();
+            return Results.Challenge(new AuthenticationProperties
+            {
+                RedirectUri = http.Request.PathBase + http.Request.Path + QueryString.Create(parameters),
+            }, [SessionService.Scheme]);
+        }
+
+        http.Response.Cookies.Delete(ReauthCookie, new CookieOptions { Path = "/connect" });
+        var (session, person) = current.Value;
+
+        // Never issue a lower level than the portal asked for (acr_values, OIDC Core 3.1.2.1).
+        var acrValues = request.GetAcrValues();
+        if (acrValues.Length > 0 && !acrValues.Any(acr => Satisfies(session.Acr, acr)))
+        {
+            return Forbid("unmet_authentication_requirements",
+                "The requested authentication level cannot be reached with this credential.");
+        }
+
+        var identity = await claims.ForPersonAsync(person, session, request.ClientId!, request.GetScopes(), http.RequestAborted);
+        return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+    }
+
+    private static bool MustAuthenticateAgain(HttpContext http, OpenIddictRequest request, SsoSession session, DateTimeOffset now)
+    {
+        // OIDC Core 3.1.2.1 max_age: the last active authentication must be recent enough.
+        if (request.MaxAge is { } maxAge && now - session.AuthenticatedAt > TimeSpan.FromSeconds(maxAge))
+        {
+            return true;
+        }
+
+        if (!request.HasPromptValue(PromptValues.Login))
+        {
+            return false;
+        }
+
+        // prompt=login: the sign-in must have happened after the portal asked for it.
+        return !(long.TryParse(http.Request.Cookies[ReauthCookie], NumberStyles.None, CultureInfo.InvariantCulture, out var askedAt)
+            && session.AuthenticatedAt.ToUnixTimeSeconds() >= askedAt);
+    }
+
+    private static bool Satisfies(string reached, string requested) => requested switch
+    {
+        AuthenticationMethods.LoaSubstantial => reached is AuthenticationMethods.LoaSubstantial or AuthenticationMethods.LoaHigh,
+        AuthenticationMethods.LoaHigh => reached == AuthenticationMethods.LoaHigh,
+        _ => false,
+    };
+
+    private static async Task<IResult> TokenAsync(HttpContext http, EIdentityDbContext db)
+    {
+        var request = http.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("OpenIddict did not validate this token request.");
+
+        if (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType())
+        {
+            var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            var principal = result.Principal
+                ?? throw new InvalidOperationException("OpenIddict validated the grant but returned no principal.");
+
+            var person = Guid.TryParse(principal.GetClaim(OidcClaims.PersonId), out var personId)
+                ? await db.Users.AsNoTracking().SingleOrDefaultAsync(p => p.Id == personId, http.RequestAborted)
+                : null;
+            if (person is null || !person.IsActive)
+            {
+                return Forbid(Errors.InvalidGrant, "The electronic identity behind this grant is no longer active.");
+            }
+
+            var identity = new ClaimsIdentity(principal.Claims, "EIdentity", Claims.Name, Claims.Role);
+            SignInClaims.Refresh(identity, person);
+            return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        if (request.IsClientCredentialsGrantType())
+        {
+            // The portal acts for itself: sub is its client id (RFC 9068 2.2).
+            var identity = new ClaimsIdentity("EIdentity", Claims.Name, Claims.Role);
+            identity.SetClaim(Claims.Subject, request.ClientId);
+            identity.SetScopes(request.GetScopes().Where(s => s is not (Scopes.OpenId or Scopes.OfflineAccess)));
+            identity.SetDestinations(_ => [Destinations.AccessToken]);
+            return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        return Forbid(Errors.UnsupportedGrantType, "This grant type is not supported.");
+    }
+
+    private static async Task<IResult> UserInfoAsync(HttpContext http, EIdentityDbContext db, IOpenIddictAuthorizationManager authorizations)
+    {
+        var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        var principal = result.Principal;
+        if (principal is null)
+        {
+            return Results.Challenge(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            [Claims.Subject] = principal.GetClaim(Claims.Subject)!,
+        };
+
+        // The access token carries no personal data; read it fresh through the grant's authorization.
+        var person = await FindPersonAsync(principal, db, authorizations, http.RequestAborted);
+        if (person is not null)
+        {
+            if (!person.IsActive)
+            {
+                return Results.Challenge(new AuthenticationProperties(new Dictionary<string, string?>
+                {
+                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidToken,
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The electronic identity is no longer active.",
+                }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+            }
+
+            if (principal.HasScope(Scopes.Profile))
+            {
+                claims[Claims.Name] = person.FullName;
+                claims[Claims.Birthdate] = person.BirthDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            }
+
+            if (principal.HasScope(OidcScopes.NationalId))
+            {
+                claims[OidcClaims.NationalId] = person.NationalId.Value;
+            }
+        }
+
+        return Results.Ok(claims);
+    }
+
+    private static async Task<Person?> FindPersonAsync(ClaimsPrincipal principal, EIdentityDbContext db, IOpenIddictAuthorizationManager authorizations, CancellationToken cancellationToken)
+    {
+        var authorizationId = principal.GetAuthorizationId();
+        if (authorizationId is null || await authorizations.FindByIdAsync(authorizationId, cancellationToken) is not { } authorization)
+        {
+            return null;
+        }
+
+        var subject = await authorizations.GetSubjectAsync(authorization, cancellationToken);
+        return Guid.TryParse(subject, out var personId)
+            ? await db.Users.AsNoTracking().SingleOrDefaultAsync(p => p.Id == personId, cancellationToken)
+            : null;
+    }
+
+    private static async Task<IResult> EndSessionAsync(HttpContext http, SessionService sessions, IAntiforgery antiforgery)
+    {
+        var request = http.GetOpenIddictServerRequest()
+            ?? throw new InvalidOperationException("OpenIddict did not validate this end-session request.");
+
+        var cookie = await http.AuthenticateAsync(SessionService.Scheme);
+        var current = cookie.Succeeded ? await sessions.ResolveAsync(cookie.Principal, http.RequestAborted) : null;
+
+        if (current is not null)
+        {
+            // OpenIddict has validated id_token_hint; it names the session it was issued in.
+            var hint = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            var hintedSession = hint.Principal?.GetClaim("sid");
+            var confirmed = http.Request.HasFormContentType
+                && http.Request.Form.ContainsKey("confirm")
+                && await antiforgery.IsRequestValidAsync(http);
+
+            // OIDC RP-Initiated Logout 1.0 section 2: without proof that the portal speaks for this
+            // session, ask the citizen before ending it.
+            if (hintedSession != current.Value.Session.Id && !confirmed)
+            {
+                var parameters = http.Request.HasFormContentType ? http.Request.Form.ToList() : http.Request.Query.ToList();
+                return Results.Redirect("/account/logout" + QueryString.Create(parameters.Where(p => p.Key != "confirm")));
+            }
+
+            await sessions.SignOutAsync(http, "logout");
+        }
+        else
+        {
+            await http.SignOutAsync(SessionService.Scheme);
+        }
+
+        // OpenIddict redirects to the validated post_logout_redirect_uri, or to our page.
+        return Results.SignOut(new AuthenticationProperties { RedirectUri = "/account/signed-out" },
+            [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+    }
+
+    private static IResult Forbid(string error, string description) =>
+        Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
+        {
+            [OpenIddictServerAspNetCoreConstants.Properties.Error] = error,
+            [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
+        }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+}

@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EIdentity.Server.Oidc;
+
+/// <summary>Settings under <c>Oidc</c>.</summary>
+internal sealed class OidcOptions
+{
+    public const string Section = "Oidc";
+
+    /// <summary>
+    /// The issuer (<c>iss</c>), e.g. <c>https://eid.example.gov.vn/</c>. Empty: derived from each request,
+    /// which is fine on one host; set it behind a load balancer.
+    /// </summary>
+    public Uri? Issuer { get; set; }
+
+    [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
+    public TimeSpan IdentityTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    [Range(typeof(TimeSpan), "00:00:30", "00:10:00")]
+    public TimeSpan AuthorizationCodeLifetime { get; set; } = TimeSpan.FromMinutes(2);
+
+    [Range(typeof(TimeSpan), "00:10:00", "30.00:00:00")]
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>Lifetime of a pushed authorization request (RFC 9126 <c>request_uri</c>).</summary>
+    [Range(typeof(TimeSpan), "00:00:30", "00:30:00")]
+    public TimeSpan PushedRequestLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Portals registered from configuration at start-up (created or updated).</summary>
+    public List<PortalRegistration> Clients { get; set; } = [];
+}

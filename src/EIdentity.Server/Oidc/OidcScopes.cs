@@ -1,0 +1,22 @@
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace EIdentity.Server.Oidc;
+
+internal static class OidcScopes
+{
+    /// <summary>The national ID number (CCCD), released only to portals registered for it.</summary>
+    public const string NationalId = "national_id";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Scopes.OpenId, Scopes.Profile, Scopes.OfflineAccess, NationalId,
+    };
+}
+
+internal static class OidcClaims
+{
+    public const string NationalId = "national_id";
+
+    /// <summary>Private: the internal person id, kept only inside server-side tokens (codes, refresh tokens).</summary>
+    public const string PersonId = "eid_pid";
+}

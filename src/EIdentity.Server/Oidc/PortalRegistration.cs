@@ -1,0 +1,68 @@
+namespace EIdentity.Server.Oidc;
+
+/// <summary>A relying-party portal's registration, from configuration or the <c>client register</c> verb.</summary>
+internal sealed class PortalRegistration
+{
+    public string ClientId { get; set; } = "";
+
+    /// <summary>Confidential portals authenticate with this secret; empty means a public client (PKCE only).</summary>
+    public string? ClientSecret { get; set; }
+
+    public string DisplayName { get; set; } = "";
+
+    public List<string> RedirectUris { get; set; } = [];
+
+    public List<string> PostLogoutRedirectUris { get; set; } = [];
+
+    /// <summary>Scopes the portal may ask for: <c>openid</c>, <c>profile</c>, <c>offline_access</c>, <c>national_id</c>.</summary>
+    public List<string> Scopes { get; set; } = [];
+
+    /// <summary>
+    /// The pairwise-subject sector. Portals sharing a sector see the same <c>sub</c>; by default
+    /// each portal is its own sector (its client id).
+    /// </summary>
+    public string? SectorIdentifier { get; set; }
+
+    /// <summary>Allow the <c>client_credentials</c> grant (service-to-service calls).</summary>
+    public bool AllowClientCredentials { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ClientId) || ClientId.Length > 100 || !ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            yield return "client id: 1-100 letters, digits, '-', '_' or '.'";
+        }
+
+        if (string.IsNullOrWhiteSpace(DisplayName))
+        {
+            yield return "display name is required";
+        }
+
+        foreach (var uri in RedirectUris.Concat(PostLogoutRedirectUris))
+        {
+            if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Fragment.Length > 0)
+            {
+                yield return $"'{uri}' is not an absolute URI without a fragment";
+            }
+            else if (parsed.Scheme == Uri.UriSchemeHttp && !parsed.IsLoopback)
+            {
+                yield return $"'{uri}' must use https (http is allowed for loopback only)";
+            }
+        }
+
+        foreach (var scope in Scopes.Where(s => !OidcScopes.All.Contains(s)))
+        {
+            yield return $"unknown scope '{scope}' (known: {string.Join(", ", OidcScopes.All)})";
+        }
+
+        if (RedirectUris.Count == 0 && !AllowClientCredentials)
+        {
+            yield return "at least one redirect URI is required (or allow client credentials)";
+        }
+
+        if (AllowClientCredentials && string.IsNullOrEmpty(ClientSecret))
+        {
+            yield return "client credentials need a confidential client (a secret)";
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace EIdentity.Server.Oidc;
+
+internal sealed record PortalRegistrationResult(bool Created, IReadOnlyList<string> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
+/// <summary>Registers portals (OpenIddict applications) with EIdentity's rules applied to every one.</summary>
+internal sealed partial class PortalRegistry(IOpenIddictApplicationManager applications, ILogger<PortalRegistry> logger)
+{
+    private const string SectorProperty = "sector_identifier";
+
+    public async Task<PortalRegistrationResult> RegisterAsync(PortalRegistration registration, CancellationToken cancellationToken = default)
+    {
+        var errors = registration.Validate().ToList();
+        if (errors.Count > 0)
+        {
+            return new(false, errors);
+        }
+
+        var descriptor = Describe(registration);
+        var existing = await applications.FindByClientIdAsync(registration.ClientId, cancellationToken);
+        if (existing is null)
+        {
+            await applications.CreateAsync(descriptor, cancellationToken);
+            LogRegistered(logger, registration.ClientId, "registered");
+            return new(true, []);
+        }
+
+        if (string.IsNullOrEmpty(registration.ClientSecret)
+            && await applications.GetClientTypeAsync(existing, cancellationToken) == ClientTypes.Confidential)
+        {
+            // Secrets are stored hashed: an update of a confidential portal must state its secret.
+            return new(false, ["this portal is confidential: give its client secret (a new one replaces the old)"]);
+        }
+
+        await applications.UpdateAsync(existing, descriptor, cancellationToken);
+        LogRegistered(logger, registration.ClientId, "updated");
+        return new(false, []);
+    }
+
+    /// <summary>The pairwise sector of a portal: its registered sector identifier or its client id.</summary>
+    public async Task<string> GetSectorAsync(string clientId, CancellationToken cancellationToken = default)
+    {
+        var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
+        if (application is null)
+        {
+            return clientId;
+        }
+
+        var properties = await applications.GetPropertiesAsync(application, cancellationToken);
+        return properties.TryGetValue(SectorProperty, out var sector) && sector.ValueKind == JsonValueKind.String
+            ? sector.GetString()!
+            : clientId;
+    }
+
+    private static OpenIddictApplicationDescriptor Describe(PortalRegistration registration)
+    {
+        var confidential = !string.IsNullOrEmpty(registration.ClientSecret);
+        var descriptor = new OpenIddictApplicationDescriptor
+        {
+            ClientId = registration.ClientId,
+            ClientSecret = confidential ? registration.ClientSecret : null,
+            ClientType = confidential ? ClientTypes.Confidential : ClientTypes.Public,
+            DisplayName = registration.DisplayName,
+            ApplicationType = ApplicationTypes.Web,
+            // Consent screens arrive with the consent feature; until then portals are first-party.
+            ConsentType = ConsentTypes.Implicit,
+        };
+
+        foreach (var uri in registration.RedirectUris)
+        {
+            descriptor.RedirectUris.Add(new Uri(uri));
+        }
+
+        foreach (var uri in registration.PostLogoutRedirectUris)
+        {
+            descriptor.PostLogoutRedirectUris.Add(new Uri(uri));
+        }
+
+        if (registration.RedirectUris.Count > 0)
+        {
+            descriptor.Permissions.UnionWith(
+            [
+                Permissions.Endpoints.Authorization,
+                Permissions.Endpoints.PushedAuthorization,
+                Permissions.Endpoints.EndSession,
+                Permissions.GrantTypes.AuthorizationCode,
+                Permissions.ResponseTypes.Code,
+            ]);
+            // PKCE with S256 for every portal, confidential or not (OAuth 2.1 / RFC 9700 2.1.1).
+            descriptor.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
+        }
+
+        descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, Permissions.Endpoints.Revocation]);
+        if (confidential)
+        {
+            descriptor.Permissions.Add(Permissions.Endpoints.Introspection);
+        }
+
+        if (registration.AllowClientCredentials)
+        {
+            descriptor.Permissions.Add(Permissions.GrantTypes.ClientCredentials);
+        }
+
+        foreach (var scope in registration.Scopes.Distinct())
+        {
+            if (scope == Scopes.OfflineAccess)
+            {
+                descriptor.Permissions.Add(Permissions.GrantTypes.RefreshToken);
+            }
+
+            if (scope != Scopes.OpenId)
+            {
+                descriptor.Permissions.Add(Permissions.Prefixes.Scope + scope);
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(registration.SectorIdentifier))
+        {
+            descriptor.Properties[SectorProperty] = JsonSerializer.SerializeToElement(registration.SectorIdentifier);
+        }
+
+        return descriptor;
+    }
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Portal {ClientId} {Action}.")]
+    private static partial void LogRegistered(ILogger logger, string clientId, string action);
+}

@@ -1,0 +1,65 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace EIdentity.Server.Oidc;
+
+/// <summary>Hands the persistent keys from <see cref="ServerKeyStore"/> to OpenIddict.</summary>
+internal sealed class ConfigureTokenKeys(ServerKeyStore store) : IConfigureOptions<OpenIddictServerOptions>
+{
+    public void Configure(OpenIddictServerOptions options)
+    {
+        var ec = ECDsa.Create();
+        ec.ImportPkcs8PrivateKey(store.Get(ServerKeyStore.SigningEs256).Material, out _);
+        var rsa = RSA.Create();
+        rsa.ImportPkcs8PrivateKey(store.Get(ServerKeyStore.SigningRs256).Material, out _);
+
+        options.SigningCredentials.Add(new SigningCredentials(
+            new ECDsaSecurityKey(ec) { KeyId = KeyId("es256", ec.ExportSubjectPublicKeyInfo()) },
+            SecurityAlgorithms.EcdsaSha256));
+        options.SigningCredentials.Add(new SigningCredentials(
+            new RsaSecurityKey(rsa) { KeyId = KeyId("rs256", rsa.ExportSubjectPublicKeyInfo()) },
+            SecurityAlgorithms.RsaSha256));
+
+        var encryption = store.Get(ServerKeyStore.EncryptionA256).Material;
+        options.EncryptionCredentials.Add(new EncryptingCredentials(
+            new SymmetricSecurityKey(encryption) { KeyId = KeyId("enc", SHA256.HashData(encryption)) },
+            SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+    }
+
+    private static string KeyId(string prefix, byte[] material) =>
+        prefix + "-" + Base64Url.EncodeToString(SHA256.HashData(material).AsSpan(0, 9));
+}
+
+/// <summary>
+/// Access tokens are signed with ES256 (fast to sign and verify); identity tokens with RS256,
+/// the algorithm every OpenID Connect relying party must accept (OIDC Core 15.1) and the
+/// default of OIDC Dynamic Client Registration's <c>id_token_signed_response_alg</c>.
+/// </summary>
+internal sealed class SelectSigningCredentials : IOpenIddictServerHandler<GenerateTokenContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+            .UseSingletonHandler<SelectSigningCredentials>()
+            .SetOrder(OpenIddictServerHandlers.Protection.AttachSecurityCredentials.Descriptor.Order + 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public ValueTask HandleAsync(GenerateTokenContext context)
+    {
+        var wanted = context.TokenType == TokenTypeIdentifiers.IdentityToken
+            ? SecurityAlgorithms.RsaSha256
+            : SecurityAlgorithms.EcdsaSha256;
+        if (context.SigningCredentials?.Algorithm != wanted
+            && context.Options.SigningCredentials.FirstOrDefault(c => c.Algorithm == wanted) is { } credentials)
+        {
+            context.SigningCredentials = credentials;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

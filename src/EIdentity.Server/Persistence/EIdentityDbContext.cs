@@ -1,0 +1,96 @@
+using EIdentity.Server.Credentials.Passkeys;
+using EIdentity.Server.Identities;
+using EIdentity.Server.Oidc;
+using EIdentity.Server.Sessions;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace EIdentity.Server.Persistence;
+
+/// <summary>
+/// The one database of EIdentity: ASP.NET Core Identity (schema Version3, with passkeys),
+/// OpenIddict's applications/authorizations/scopes/tokens, data-protection keys and our own tables.
+/// Provider-specific subclasses exist only so that each provider keeps its own migrations.
+/// </summary>
+internal class EIdentityDbContext(DbContextOptions options)
+    : IdentityUserContext<Person, Guid>(options), IDataProtectionKeyContext
+{
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<ActivationCode> ActivationCodes => Set<ActivationCode>();
+    public DbSet<PasskeyCeremony> PasskeyCeremonies => Set<PasskeyCeremony>();
+    public DbSet<SsoSession> SsoSessions => Set<SsoSession>();
+    public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.UseOpenIddict();
+
+        builder.Entity<Person>(person =>
+        {
+            person.ToTable("Persons");
+            person.Property(p => p.NationalId)
+                .HasConversion(id => id.Value, value => NationalIdNumber.Parse(value))
+                .HasMaxLength(NationalIdNumber.Length)
+                .IsRequired();
+            person.HasIndex(p => p.NationalId).IsUnique();
+            person.Property(p => p.FullName).HasMaxLength(200).IsRequired();
+            person.Property(p => p.Status).HasConversion<string>().HasMaxLength(20);
+            // Identity's password, e-mail and phone columns stay empty: there are no passwords in EIdentity.
+        });
+        builder.Entity<IdentityUserPasskey<Guid>>().ToTable("PersonPasskeys");
+        builder.Entity<IdentityUserClaim<Guid>>().ToTable("PersonClaims");
+        builder.Entity<IdentityUserLogin<Guid>>().ToTable("PersonLogins");
+        builder.Entity<IdentityUserToken<Guid>>().ToTable("PersonTokens");
+
+        builder.Entity<ActivationCode>(code =>
+        {
+            code.HasKey(c => c.Id);
+            code.Property(c => c.CodeHash).HasMaxLength(64).IsRequired();
+            code.HasIndex(c => c.CodeHash).IsUnique();
+            code.HasIndex(c => c.PersonId);
+        });
+
+        builder.Entity<PasskeyCeremony>(ceremony =>
+        {
+            ceremony.HasKey(c => c.Id);
+            ceremony.Property(c => c.Id).HasMaxLength(64);
+            ceremony.Property(c => c.Kind).HasConversion<string>().HasMaxLength(20);
+            ceremony.HasIndex(c => c.ExpiresAt);
+        });
+
+        builder.Entity<SsoSession>(session =>
+        {
+            session.HasKey(s => s.Id);
+            session.Property(s => s.Id).HasMaxLength(64);
+            session.Property(s => s.Acr).HasMaxLength(100);
+            session.Property(s => s.Amr).HasMaxLength(100);
+            session.Property(s => s.EndReason).HasMaxLength(50);
+            session.HasIndex(s => s.PersonId);
+        });
+
+        builder.Entity<ServerKey>(key =>
+        {
+            key.HasKey(k => k.Id);
+            key.Property(k => k.Id).HasMaxLength(64);
+            key.Property(k => k.Kind).HasMaxLength(20);
+        });
+    }
+}
+
+/// <summary>SQLite flavour: carries the SQLite migrations (Persistence/Migrations/Sqlite).</summary>
+internal sealed class SqliteEIdentityDbContext(DbContextOptions<SqliteEIdentityDbContext> options) : EIdentityDbContext(options)
+{
+    // SQLite has no timestamp-with-offset type and EF cannot compare DateTimeOffset stored as text;
+    // all our instants are UTC, so a sortable 64-bit encoding keeps comparisons in SQL.
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}
+
+/// <summary>PostgreSQL flavour: carries the PostgreSQL migrations (Persistence/Migrations/PostgreSql).</summary>
+internal sealed class PostgreSqlEIdentityDbContext(DbContextOptions<PostgreSqlEIdentityDbContext> options) : EIdentityDbContext(options);

@@ -1,0 +1,42 @@
+using EIdentity.Server.Cli;
+using EIdentity.Server.Credentials.Passkeys;
+using EIdentity.Server.Hosting;
+using EIdentity.Server.Identities;
+using EIdentity.Server.Localization;
+using EIdentity.Server.Oidc;
+using EIdentity.Server.Persistence;
+using EIdentity.Server.Sessions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServerDefaults();
+builder.AddPersistence();
+builder.AddIdentities();
+builder.AddPasskeys();
+builder.AddSessions();
+builder.AddOidc();
+builder.AddUiLocalization();
+builder.AddRateLimits();
+
+var app = builder.Build();
+
+if (ServerCommands.IsCommand(args))
+{
+    return await ServerCommands.RunAsync(app, args);
+}
+
+await app.MigrateDatabaseIfConfiguredAsync();
+await app.RegisterConfiguredPortalsAsync();
+await app.SeedDemoDataAsync();
+
+app.UseServerPipeline();
+app.MapPasskeyEndpoints();
+app.MapOidcEndpoints();
+app.MapLanguageSwitch();
+app.MapRazorPages();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>The entry point, visible to the integration tests' <c>WebApplicationFactory</c>.</summary>
+public partial class Program;

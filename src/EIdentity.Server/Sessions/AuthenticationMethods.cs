@@ -1,0 +1,17 @@
+namespace EIdentity.Server.Sessions;
+
+/// <summary>Assurance levels (acr) and RFC 8176 authentication method references (amr).</summary>
+internal static class AuthenticationMethods
+{
+    public const string LoaSubstantial = "urn:eidentity:loa:substantial";
+    public const string LoaHigh = "urn:eidentity:loa:high";
+
+    // RFC 8176 section 2.
+    public const string ProofOfPossession = "pop";
+    public const string HardwareKey = "hwk";
+    public const string SoftwareKey = "swk";
+    public const string UserPresence = "user";
+    public const string Pin = "pin";
+    public const string MultiFactor = "mfa";
+    public const string SmartCard = "sc";
+}
