@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using EIdentity.Server.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -13,6 +15,8 @@ internal static class ServerDefaults
         builder.Services.AddOptions<HostingOptions>().Bind(builder.Configuration);
         builder.Services.AddOptions<DemoOptions>().Bind(builder.Configuration.GetSection(DemoOptions.Section));
         builder.Services.AddProblemDetails();
+        // Vietnamese letters lie outside Basic Latin: emit them as text rather than &#x...; references.
+        builder.Services.AddWebEncoders(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
         builder.Services.AddRazorPages();
         builder.Services.AddAntiforgery(o =>
         {

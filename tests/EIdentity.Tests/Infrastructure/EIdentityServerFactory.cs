@@ -1,0 +1,121 @@
+using EIdentity.Server.Identities;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EIdentity.Tests.Infrastructure;
+
+/// <summary>
+/// The real server, in process, on its own fresh database (SQLite file by default, PostgreSQL when
+/// given a connection string), with the test portals registered through configuration as an
+/// operator would.
+/// </summary>
+public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
+{
+    public const string Origin = "https://localhost";
+
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "eidentity-tests", Guid.NewGuid().ToString("N"));
+    private readonly string? _postgresConnectionString;
+    private readonly Dictionary<string, string?> _overrides;
+
+    public EIdentityServerFactory(string? postgresConnectionString = null, Dictionary<string, string?>? overrides = null)
+    {
+        _postgresConnectionString = postgresConnectionString;
+        _overrides = overrides ?? [];
+        ClientOptions.BaseAddress = new Uri(Origin);
+        ClientOptions.AllowAutoRedirect = false;
+        ClientOptions.HandleCookies = true;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration((_, config) =>
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["Database:Provider"] = _postgresConnectionString is null ? "Sqlite" : "PostgreSql",
+                ["Database:ConnectionString"] = _postgresConnectionString ?? "",
+                ["Database:DataDirectory"] = _dataDirectory,
+                ["Passkeys:RpId"] = "localhost",
+                ["Passkeys:AllowedOrigins:0"] = Origin,
+                ["RateLimits:SignInPerMinute"] = "100000",
+                ["RateLimits:GlobalPerMinute"] = "1000000",
+                ["PublicOrigin"] = Origin,
+            };
+            var index = 0;
+            foreach (var portal in TestPortals.All)
+            {
+                var prefix = $"Oidc:Clients:{index++}:";
+                settings[prefix + "ClientId"] = portal.ClientId;
+                settings[prefix + "ClientSecret"] = portal.Secret;
+                settings[prefix + "DisplayName"] = portal.DisplayName;
+                settings[prefix + "AllowClientCredentials"] = portal.ClientCredentials ? "true" : "false";
+                if (portal.RedirectUri is not null)
+                {
+                    settings[prefix + "RedirectUris:0"] = portal.RedirectUri;
+                    settings[prefix + "PostLogoutRedirectUris:0"] = portal.PostLogoutRedirectUri;
+                }
+
+                for (var i = 0; i < portal.Scopes.Length; i++)
+                {
+                    settings[prefix + $"Scopes:{i}"] = portal.Scopes[i];
+                }
+            }
+
+            foreach (var (key, value) in _overrides)
+            {
+                settings[key] = value;
+            }
+
+            config.AddInMemoryCollection(settings);
+        });
+    }
+
+    /// <summary>Creates a person as a registrar would and returns the activation code from the letter.</summary>
+    public async Task<(Guid PersonId, string ActivationCode)> CreateCitizenAsync(string nationalId, string name = "Trần Thị Bình", string birthDate = "1985-03-02")
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var registry = scope.ServiceProvider.GetRequiredService<IdentityRegistry>();
+        var created = await registry.CreatePersonAsync(new CreatePersonRequest(
+            NationalIdNumber.Parse(nationalId), name, DateOnly.Parse(birthDate, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(created.Succeeded, created.Error);
+        var activation = await registry.IssueActivationAsync(created.Person!.Id);
+        return (created.Person.Id, activation.Code);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite may still hold the file briefly on some systems; the temp folder is reclaimed anyway.
+        }
+    }
+}
+
+public sealed record TestPortal(string ClientId, string? Secret, string DisplayName, string? RedirectUri, string? PostLogoutRedirectUri, string[] Scopes, bool ClientCredentials = false);
+
+public static class TestPortals
+{
+    public static readonly TestPortal PortalA = new("portal-a", "secret-a-for-tests", "Cổng A",
+        "https://portal-a.test/signin-oidc", "https://portal-a.test/signout-callback-oidc",
+        ["openid", "profile", "offline_access", "national_id"]);
+
+    public static readonly TestPortal PortalB = new("portal-b", "secret-b-for-tests", "Cổng B",
+        "https://portal-b.test/signin-oidc", "https://portal-b.test/signout-callback-oidc",
+        ["openid", "profile", "offline_access"]);
+
+    public static readonly TestPortal PublicApp = new("public-app", null, "Ứng dụng công khai",
+        "https://app.test/callback", "https://app.test/signed-out", ["openid", "profile"]);
+
+    public static readonly TestPortal Service = new("service-x", "secret-service-for-tests", "Dịch vụ nền",
+        null, null, ["profile"], ClientCredentials: true);
+
+    public static readonly TestPortal[] All = [PortalA, PortalB, PublicApp, Service];
+}
