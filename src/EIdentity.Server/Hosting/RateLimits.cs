@@ -31,15 +31,13 @@ internal static class RateLimits
             .Bind(builder.Configuration.GetSection(RateLimitOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        var options = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new();
-
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(options.GlobalPerMinute)));
+                RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(Options(http).GlobalPerMinute)));
             limiter.AddPolicy(SignInPolicy, http =>
-                RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(options.SignInPerMinute)));
+                RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(Options(http).SignInPerMinute)));
             limiter.OnRejected = async (context, cancellationToken) =>
             {
                 context.HttpContext.Response.Headers.RetryAfter = "60";
@@ -52,6 +50,9 @@ internal static class RateLimits
         });
         return builder;
     }
+
+    private static RateLimitOptions Options(HttpContext http) =>
+        http.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RateLimitOptions>>().Value;
 
     private static string ClientKey(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "local";
 

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using EIdentity.Server.Persistence;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HttpOverrides;
 
 namespace EIdentity.Server.Hosting;
@@ -29,11 +30,11 @@ internal static class ServerDefaults
             .SetApplicationName("EIdentity")
             .PersistKeysToDbContext<EIdentityDbContext>();
 
-        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>((o, configuration) =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
             // Trusted proxies come from configuration (ForwardedHeaders:KnownProxies); none by default.
-            foreach (var proxy in builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
+            foreach (var proxy in configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
             {
                 o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
             }
@@ -41,11 +42,30 @@ internal static class ServerDefaults
         return builder;
     }
 
+    private static bool IsMachineEndpoint(PathString path) =>
+        path.StartsWithSegments("/api")
+        || path.StartsWithSegments("/.well-known")
+        || path.StartsWithSegments("/connect/token")
+        || path.StartsWithSegments("/connect/userinfo")
+        || path.StartsWithSegments("/connect/introspect")
+        || path.StartsWithSegments("/connect/revoke")
+        || path.StartsWithSegments("/connect/par");
+
     public static WebApplication UseServerPipeline(this WebApplication app)
     {
         app.UseForwardedHeaders();
         app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error/{0}");
+        app.Use(static (http, next) =>
+        {
+            // Machine endpoints answer machines: their status codes stay without an HTML page.
+            if (IsMachineEndpoint(http.Request.Path) && http.Features.Get<IStatusCodePagesFeature>() is { } pages)
+            {
+                pages.Enabled = false;
+            }
+
+            return next(http);
+        });
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();
@@ -58,7 +78,13 @@ internal static class ServerDefaults
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'; object-src 'none'";
+            // Our pages run no inline script. The protocol endpoints are left out: OpenIddict's
+            // form_post response is a self-submitting form with an inline script.
+            if (!http.Request.Path.StartsWithSegments("/connect"))
+            {
+                headers.ContentSecurityPolicy = "default-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:; base-uri 'none'; object-src 'none'";
+            }
+
             return next(http);
         });
         app.UseStaticFiles();

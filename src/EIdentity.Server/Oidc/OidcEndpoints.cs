@@ -31,7 +31,9 @@ internal static class OidcEndpoints
         return app;
     }
 
-    private static async Task<IResult> AuthorizeAsync(HttpContext http, SessionService sessions, SignInClaims claims, TimeProvider time)
+    private static async Task<IResult> AuthorizeAsync(
+        HttpContext http, SessionService sessions, SignInClaims claims, TimeProvider time,
+        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not validate this authorization request.");
@@ -75,6 +77,19 @@ internal static class OidcEndpoints
         }
 
         var identity = await claims.ForPersonAsync(person, session, request.ClientId!, request.GetScopes(), http.RequestAborted);
+
+        // The grant's authorization names the person by internal id (the token's sub is pairwise):
+        // userinfo reads personal data through it, and suspending a person revokes all of them.
+        var application = await applications.FindByClientIdAsync(request.ClientId!, http.RequestAborted)
+            ?? throw new InvalidOperationException("OpenIddict validated a request from an unknown client.");
+        var authorization = await authorizations.CreateAsync(
+            principal: new ClaimsPrincipal(identity),
+            subject: person.Id.ToString(),
+            client: (await applications.GetIdAsync(application, http.RequestAborted))!,
+            type: AuthorizationTypes.AdHoc,
+            scopes: identity.GetScopes(),
+            cancellationToken: http.RequestAborted);
+        identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, http.RequestAborted));
         return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 

@@ -16,7 +16,6 @@ internal static class OidcExtensions
                 "Oidc:Clients holds an invalid portal registration; run `client register --help` for the rules.")
             .ValidateOnStart();
 
-        var settings = builder.Configuration.GetSection(OidcOptions.Section).Get<OidcOptions>() ?? new();
         var development = builder.Environment.IsDevelopment();
 
         builder.Services.AddOpenIddict()
@@ -49,18 +48,8 @@ internal static class OidcExtensions
                 server.RegisterClaims(Claims.Subject, Claims.Name, Claims.Birthdate, OidcClaims.NationalId,
                     Claims.AuthenticationTime, Claims.AuthenticationContextReference, Claims.AuthenticationMethodReference, "sid");
 
-                if (settings.Issuer is not null)
-                {
-                    server.SetIssuer(settings.Issuer);
-                }
-
-                server.SetAccessTokenLifetime(settings.AccessTokenLifetime)
-                    .SetIdentityTokenLifetime(settings.IdentityTokenLifetime)
-                    .SetAuthorizationCodeLifetime(settings.AuthorizationCodeLifetime)
-                    .SetRefreshTokenLifetime(settings.RefreshTokenLifetime)
-                    // Rotation: a refresh token is single use; replaying an old one revokes the chain.
-                    .SetRefreshTokenReuseLeeway(TimeSpan.Zero);
-                server.Configure(options => options.RequestTokenLifetime = settings.PushedRequestLifetime);
+                // Rotation: a refresh token is single use; replaying an old one revokes the chain.
+                server.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
 
                 // Portal APIs validate access tokens offline against the JWKS: signed, not encrypted.
                 server.DisableAccessTokenEncryption();
@@ -85,7 +74,17 @@ internal static class OidcExtensions
             });
 
         builder.Services.AddOptions<OpenIddictServerOptions>()
-            .Configure<TimeProvider>((options, time) => options.TimeProvider = time);
+            .Configure<TimeProvider, IOptions<OidcOptions>>((options, time, oidc) =>
+            {
+                var settings = oidc.Value;
+                options.TimeProvider = time;
+                options.Issuer = settings.Issuer ?? options.Issuer;
+                options.AccessTokenLifetime = settings.AccessTokenLifetime;
+                options.IdentityTokenLifetime = settings.IdentityTokenLifetime;
+                options.AuthorizationCodeLifetime = settings.AuthorizationCodeLifetime;
+                options.RefreshTokenLifetime = settings.RefreshTokenLifetime;
+                options.RequestTokenLifetime = settings.PushedRequestLifetime;
+            });
         builder.Services.AddSingleton<ServerKeyStore>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureTokenKeys>();
         builder.Services.AddSingleton<PairwiseSubjects>();

@@ -14,28 +14,20 @@ internal static partial class PersistenceExtensions
                 "Database:ConnectionString is required when Database:Provider is PostgreSql.")
             .ValidateOnStart();
 
-        var options = builder.Configuration.GetSection(PersistenceOptions.Section).Get<PersistenceOptions>() ?? new();
+        // Options are read when a context is first made, not while services are registered, so that
+        // every configuration source (including a test host's) is in place.
         var contentRoot = builder.Environment.ContentRootPath;
+        string ConnectionString(IServiceProvider services) =>
+            services.GetRequiredService<IOptions<PersistenceOptions>>().Value.ResolveConnectionString(contentRoot);
 
-        switch (options.Provider)
-        {
-            case DatabaseProvider.PostgreSql:
-                builder.Services.AddDbContext<PostgreSqlEIdentityDbContext>(db =>
-                {
-                    db.UseNpgsql(options.ResolveConnectionString(contentRoot));
-                    db.UseOpenIddict();
-                });
-                builder.Services.AddScoped<EIdentityDbContext>(sp => sp.GetRequiredService<PostgreSqlEIdentityDbContext>());
-                break;
-            default:
-                builder.Services.AddDbContext<SqliteEIdentityDbContext>(db =>
-                {
-                    db.UseSqlite(options.ResolveConnectionString(contentRoot));
-                    db.UseOpenIddict();
-                });
-                builder.Services.AddScoped<EIdentityDbContext>(sp => sp.GetRequiredService<SqliteEIdentityDbContext>());
-                break;
-        }
+        builder.Services.AddDbContext<SqliteEIdentityDbContext>((services, db) =>
+            db.UseSqlite(ConnectionString(services)).UseOpenIddict());
+        builder.Services.AddDbContext<PostgreSqlEIdentityDbContext>((services, db) =>
+            db.UseNpgsql(ConnectionString(services)).UseOpenIddict());
+        builder.Services.AddScoped<EIdentityDbContext>(services =>
+            services.GetRequiredService<IOptions<PersistenceOptions>>().Value.Provider == DatabaseProvider.PostgreSql
+                ? services.GetRequiredService<PostgreSqlEIdentityDbContext>()
+                : services.GetRequiredService<SqliteEIdentityDbContext>());
 
         return builder;
     }
