@@ -25,7 +25,13 @@ public sealed class PortalProgram
     /// <summary>Builds the portal; <paramref name="configure"/> runs after the portal's own registrations.</summary>
     public static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The application name is fixed so that a host started from another assembly (a test) still
+        // finds this portal's pages and settings.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(PortalProgram).Assembly.GetName().Name,
+        });
 
         builder.Services.AddSingleton(TimeProvider.System);
         // Vietnamese letters (ệ, ư, ở...) lie outside Basic Latin; emit them as text, not as &#x...; references.

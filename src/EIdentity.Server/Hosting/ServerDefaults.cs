@@ -22,7 +22,8 @@ internal static class ServerDefaults
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "eid.antiforgery";
-            o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            // Antiforgery refuses to issue a Secure-only cookie on plain HTTP: Development runs on http://localhost.
+            o.Cookie.SecurePolicy = builder.Environment.IsDevelopment() ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
         });
 
         // Keys that protect cookies and antiforgery tokens live in the database: every node shares them.
@@ -33,7 +34,8 @@ internal static class ServerDefaults
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IConfiguration>((o, configuration) =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
-            // Trusted proxies come from configuration (ForwardedHeaders:KnownProxies); none by default.
+            // Trusted proxies: loopback (ASP.NET Core's default) plus ForwardedHeaders:KnownProxies.
+            // Set Oidc:Issuer in production so no forwarded header can change the issuer.
             foreach (var proxy in configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [])
             {
                 o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));

@@ -127,9 +127,10 @@ internal sealed partial class IdentityRegistry(
     }
 
     /// <summary>
-    /// Marks the code used, atomically: of two concurrent uses exactly one succeeds.
+    /// Marks the code used, atomically: of two concurrent uses exactly one succeeds. When it cannot
+    /// be used, says why (used, or expired — including replaced by a newer letter).
     /// </summary>
-    public async Task<bool> ConsumeActivationAsync(Guid activationId, CancellationToken cancellationToken = default)
+    public async Task<ActivationCheck> ConsumeActivationAsync(Guid activationId, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
         var updated = await db.ActivationCodes
@@ -138,9 +139,11 @@ internal sealed partial class IdentityRegistry(
         if (updated == 1)
         {
             LogActivationUsed(logger, activationId);
+            return ActivationCheck.Valid;
         }
 
-        return updated == 1;
+        var usedAt = await db.ActivationCodes.Where(c => c.Id == activationId).Select(c => c.UsedAt).SingleOrDefaultAsync(cancellationToken);
+        return usedAt is null ? ActivationCheck.Expired : ActivationCheck.AlreadyUsed;
     }
 
     private static string Hash(string code) =>

@@ -52,7 +52,7 @@ internal static class OidcEndpoints
 
             if (request.HasPromptValue(PromptValues.Login) || request.MaxAge is not null)
             {
-                http.Response.Cookies.Append(ReauthCookie, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), new CookieOptions
+                http.Response.Cookies.Append(ReauthCookie, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), new CookieOptions
                 {
                     HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, MaxAge = TimeSpan.FromMinutes(15), Path = "/connect",
                 });
@@ -95,20 +95,19 @@ internal static class OidcEndpoints
 
     private static bool MustAuthenticateAgain(HttpContext http, OpenIddictRequest request, SsoSession session, DateTimeOffset now)
     {
-        // OIDC Core 3.1.2.1 max_age: the last active authentication must be recent enough.
-        if (request.MaxAge is { } maxAge && now - session.AuthenticatedAt > TimeSpan.FromSeconds(maxAge))
-        {
-            return true;
-        }
-
-        if (!request.HasPromptValue(PromptValues.Login))
+        var wantsFreshSignIn = request.HasPromptValue(PromptValues.Login);
+        var tooOld = request.MaxAge is { } maxAge && now - session.AuthenticatedAt > TimeSpan.FromSeconds(maxAge);
+        if (!wantsFreshSignIn && !tooOld)
         {
             return false;
         }
 
-        // prompt=login: the sign-in must have happened after the portal asked for it.
-        return !(long.TryParse(http.Request.Cookies[ReauthCookie], NumberStyles.None, CultureInfo.InvariantCulture, out var askedAt)
-            && session.AuthenticatedAt.ToUnixTimeSeconds() >= askedAt);
+        // OIDC Core 3.1.2.1 prompt=login / max_age: satisfied by a sign-in that happened after the
+        // portal asked (the time was noted in the re-authentication cookie when the citizen was sent
+        // to sign in), however short ago — max_age=0 included.
+        var signedInAfterAsking = long.TryParse(http.Request.Cookies[ReauthCookie], NumberStyles.None, CultureInfo.InvariantCulture, out var askedAt)
+            && session.AuthenticatedAt.ToUnixTimeMilliseconds() >= askedAt;
+        return !signedInAfterAsking;
     }
 
     private static bool Satisfies(string reached, string requested) => requested switch
@@ -147,6 +146,7 @@ internal static class OidcEndpoints
             // The portal acts for itself: sub is its client id (RFC 9068 2.2).
             var identity = new ClaimsIdentity("EIdentity", Claims.Name, Claims.Role);
             identity.SetClaim(Claims.Subject, request.ClientId);
+            identity.SetAudiences(request.ClientId!);
             identity.SetScopes(request.GetScopes().Where(s => s is not (Scopes.OpenId or Scopes.OfflineAccess)));
             identity.SetDestinations(_ => [Destinations.AccessToken]);
             return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);

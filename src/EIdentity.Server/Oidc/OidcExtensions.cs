@@ -42,6 +42,8 @@ internal static class OidcExtensions
                     options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
                     options.SubjectTypes.Clear();
                     options.SubjectTypes.Add(SubjectTypes.Pairwise);
+                    // Portals cannot register a key set yet: do not advertise private_key_jwt.
+                    options.ClientAuthenticationMethods.Remove(ClientAuthenticationMethods.PrivateKeyJwt);
                 });
 
                 server.RegisterScopes([.. OidcScopes.All]);
@@ -49,11 +51,19 @@ internal static class OidcExtensions
                     Claims.AuthenticationTime, Claims.AuthenticationContextReference, Claims.AuthenticationMethodReference, "sid");
 
                 // Rotation: a refresh token is single use; replaying an old one revokes the chain.
-                server.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
+                // No sliding: a grant's refresh tokens all expire when the first one would have.
+                server.SetRefreshTokenReuseLeeway(TimeSpan.Zero)
+                    .DisableSlidingRefreshTokenExpiration();
 
                 // Portal APIs validate access tokens offline against the JWKS: signed, not encrypted.
                 server.DisableAccessTokenEncryption();
-                server.AddEventHandler(SelectSigningCredentials.Descriptor);
+                server.AddEventHandler(SelectSigningCredentials.Descriptor)
+                    .AddEventHandler(ReturnAuthorizationErrorsToPortal.Descriptor)
+                    .AddEventHandler(DescribeIdentityTokensAndLevels.Descriptor);
+                foreach (var descriptor in RefuseUnregisteredScopes.Descriptors)
+                {
+                    server.AddEventHandler(descriptor);
+                }
 
                 var aspNetCore = server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()

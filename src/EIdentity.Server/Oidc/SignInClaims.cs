@@ -25,6 +25,9 @@ internal sealed class SignInClaims(PairwiseSubjects subjects, PortalRegistry por
         identity.SetClaims(Claims.AuthenticationMethodReference, [.. session.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
         identity.SetClaim("sid", session.Id);
         identity.SetScopes(scopes);
+        // RFC 9068 3: the access token names its audience; a portal's API accepts only its own tokens,
+        // and only that portal may introspect or revoke them.
+        identity.SetAudiences(clientId);
         AddPersonalClaims(identity, person);
         identity.SetDestinations(DestinationsFor);
         return identity;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using EIdentity.Server.Identities;
@@ -65,6 +66,13 @@ internal sealed partial class PasskeyCeremonies(
             return new(failure, null, null, null);
         }
 
+        // WebAuthn L3 7.1 step 26: a credential id registered anywhere before is refused. Checked
+        // first so the citizen learns the key is already enrolled, not that it "failed".
+        if (CredentialIdOf(credentialJson) is { } claimedId && await users.FindByPasskeyIdAsync(claimedId) is not null)
+        {
+            return new(PasskeyFailure.CredentialAlreadyRegistered, null, null, null);
+        }
+
         var result = await handler.PerformAttestationAsync(new PasskeyAttestationContext
         {
             HttpContext = http,
@@ -89,7 +97,7 @@ internal sealed partial class PasskeyCeremonies(
             return new(PasskeyFailure.IdentitySuspended, person, null, null);
         }
 
-        // WebAuthn L3 7.1 step 26: a credential id registered anywhere before is refused.
+        // The attested id (what the handler verified) must be new too.
         if (await users.FindByPasskeyIdAsync(result.Passkey.CredentialId) is not null)
         {
             return new(PasskeyFailure.CredentialAlreadyRegistered, person, null, null);
@@ -155,6 +163,20 @@ internal sealed partial class PasskeyCeremonies(
         // Keep the new signature counter and backup state (WebAuthn L3 7.2 step 21-22).
         await users.AddOrUpdatePasskeyAsync(person, result.Passkey);
         return new(PasskeyFailure.None, person, result.Passkey);
+    }
+
+    private static byte[]? CredentialIdOf(string credentialJson)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(credentialJson);
+            return document.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+                && Base64Url.IsValid(id.GetString()) ? Base64Url.DecodeFromChars(id.GetString()) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private async Task<string> SaveAsync(PasskeyCeremonyKind kind, string state, Guid? personId, Guid? activationCodeId, CancellationToken cancellationToken)

@@ -38,9 +38,14 @@ internal static class PasskeyEndpoints
     }
 
     private static async Task<Results<Ok<CeremonyOptionsResponse>, ProblemHttpResult>> BeginRegistrationAsync(
-        RegistrationOptionsRequest request, HttpContext http, IdentityRegistry registry, SessionService sessions,
+        HttpContext http, IdentityRegistry registry, SessionService sessions,
         PasskeyCeremonies ceremonies, IStringLocalizer<SharedResource> text)
     {
+        if (await JsonBody.ReadAsync<RegistrationOptionsRequest>(http.Request) is not { } request)
+        {
+            return Problem(StatusCodes.Status400BadRequest, text["Error.Request.Malformed"]);
+        }
+
         Person person;
         Guid? activationId = null;
         if (!string.IsNullOrWhiteSpace(request.ActivationCode))
@@ -70,9 +75,14 @@ internal static class PasskeyEndpoints
     }
 
     private static async Task<Results<Ok<CeremonyFinishedResponse>, ProblemHttpResult>> FinishRegistrationAsync(
-        FinishCeremonyRequest request, HttpContext http, IdentityRegistry registry, SessionService sessions,
+        HttpContext http, IdentityRegistry registry, SessionService sessions,
         PasskeyCeremonies ceremonies, IStringLocalizer<SharedResource> text)
     {
+        if (await JsonBody.ReadAsync<FinishCeremonyRequest>(http.Request) is not { } request)
+        {
+            return Problem(StatusCodes.Status400BadRequest, text["Error.Request.Malformed"]);
+        }
+
         if (request.Credential.ValueKind != JsonValueKind.Object)
         {
             return Problem(StatusCodes.Status400BadRequest, text["Error.Passkey.Malformed"]);
@@ -88,9 +98,10 @@ internal static class PasskeyEndpoints
         var current = await sessions.ResolveAsync(http.User, http.RequestAborted);
         if (outcome.ActivationCodeId is { } activationId)
         {
-            if (!await registry.ConsumeActivationAsync(activationId, http.RequestAborted))
+            var consumed = await registry.ConsumeActivationAsync(activationId, http.RequestAborted);
+            if (consumed != ActivationCheck.Valid)
             {
-                return Problem(StatusCodes.Status400BadRequest, text["Error.Activation.Used"]);
+                return Problem(StatusCodes.Status400BadRequest, text[ActivationMessages.For(consumed)]);
             }
         }
         else if (current?.Person.Id != person.Id)
@@ -103,6 +114,12 @@ internal static class PasskeyEndpoints
         await ceremonies.StorePasskeyAsync(person, outcome.Passkey!, text["Passkey.DefaultName", count]);
         if (current?.Person.Id != person.Id)
         {
+            // Activation in a browser signed in as someone else: that session ends here.
+            if (current is { } replaced)
+            {
+                await sessions.EndAsync(replaced.Session, "replaced", http.RequestAborted);
+            }
+
             await sessions.SignInAsync(http, person, PasskeyEvidence.For(outcome.Passkey!));
         }
 
@@ -110,9 +127,14 @@ internal static class PasskeyEndpoints
     }
 
     private static async Task<Results<Ok<CeremonyOptionsResponse>, ProblemHttpResult>> BeginAssertionAsync(
-        AssertionOptionsRequest request, HttpContext http, IdentityRegistry registry,
+        HttpContext http, IdentityRegistry registry,
         PasskeyCeremonies ceremonies, IStringLocalizer<SharedResource> text)
     {
+        if (await JsonBody.ReadAsync<AssertionOptionsRequest>(http.Request) is not { } request)
+        {
+            return Problem(StatusCodes.Status400BadRequest, text["Error.Request.Malformed"]);
+        }
+
         Person? person = null;
         if (!string.IsNullOrWhiteSpace(request.NationalId))
         {
@@ -138,9 +160,14 @@ internal static class PasskeyEndpoints
     }
 
     private static async Task<Results<Ok<CeremonyFinishedResponse>, ProblemHttpResult>> FinishAssertionAsync(
-        FinishCeremonyRequest request, HttpContext http, SessionService sessions,
+        HttpContext http, SessionService sessions,
         PasskeyCeremonies ceremonies, IStringLocalizer<SharedResource> text)
     {
+        if (await JsonBody.ReadAsync<FinishCeremonyRequest>(http.Request) is not { } request)
+        {
+            return Problem(StatusCodes.Status400BadRequest, text["Error.Request.Malformed"]);
+        }
+
         if (request.Credential.ValueKind != JsonValueKind.Object)
         {
             return Problem(StatusCodes.Status400BadRequest, text["Error.Passkey.Malformed"]);
@@ -153,7 +180,11 @@ internal static class PasskeyEndpoints
         }
 
         // A new sign-in replaces whatever session this browser had.
-        await sessions.SignOutAsync(http, "replaced");
+        if (await sessions.ResolveAsync(http.User, http.RequestAborted) is { } replaced)
+        {
+            await sessions.EndAsync(replaced.Session, "replaced", http.RequestAborted);
+        }
+
         await sessions.SignInAsync(http, outcome.Person!, PasskeyEvidence.For(outcome.Passkey!));
         return TypedResults.Ok(new CeremonyFinishedResponse(LocalUrl.OrHome(request.ReturnUrl)));
     }

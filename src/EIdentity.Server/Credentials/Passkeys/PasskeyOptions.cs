@@ -14,10 +14,6 @@ internal sealed class PasskeyOptions
     [Required]
     public string RpId { get; set; } = "localhost";
 
-    /// <summary>Display name of the relying party shown by authenticators.</summary>
-    [Required]
-    public string RpName { get; set; } = "EIdentity";
-
     /// <summary>
     /// Origins allowed in clientDataJSON (scheme://host[:port]). Empty: only the origin of the
     /// request itself is accepted.

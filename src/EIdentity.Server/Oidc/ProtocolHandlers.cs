@@ -1,0 +1,121 @@
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace EIdentity.Server.Oidc;
+
+/// <summary>
+/// RFC 6749 4.1.2.1: once the client and its redirect URI are known to be valid, an error goes
+/// back to the portal, not to a page the citizen cannot act on. OpenIddict renders errors found
+/// while validating the request locally; this sends them to the registered redirect URI.
+/// </summary>
+internal sealed class ReturnAuthorizationErrorsToPortal(IOpenIddictApplicationManager applications)
+    : IOpenIddictServerHandler<ApplyAuthorizationResponseContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyAuthorizationResponseContext>()
+            .UseScopedHandler<ReturnAuthorizationErrorsToPortal>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.AttachRedirectUri.Descriptor.Order + 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public async ValueTask HandleAsync(ApplyAuthorizationResponseContext context)
+    {
+        var request = context.Request;
+        if (context.RedirectUri is not null || string.IsNullOrEmpty(context.Error) || request is null
+            || string.IsNullOrEmpty(request.ClientId) || string.IsNullOrEmpty(request.RedirectUri)
+            || !string.IsNullOrEmpty(request.RequestUri))
+        {
+            return;
+        }
+
+        // Never redirect on a missing/unknown client or an unregistered redirect URI (4.1.2.1).
+        var application = await applications.FindByClientIdAsync(request.ClientId, context.CancellationToken);
+        if (application is not null
+            && await applications.ValidateRedirectUriAsync(application, request.RedirectUri, context.CancellationToken))
+        {
+            context.RedirectUri = request.RedirectUri;
+            context.ResponseMode = request.ResponseMode is ResponseModes.FormPost ? ResponseModes.FormPost : ResponseModes.Query;
+        }
+    }
+}
+
+/// <summary>
+/// A scope the portal is not registered for is <c>invalid_scope</c> (RFC 6749 4.1.2.1, 5.2), the
+/// error a portal can act on; OpenIddict's own check would answer <c>invalid_request</c>.
+/// </summary>
+internal sealed class RefuseUnregisteredScopes(IOpenIddictApplicationManager applications) :
+    IOpenIddictServerHandler<ValidateAuthorizationRequestContext>,
+    IOpenIddictServerHandler<ValidatePushedAuthorizationRequestContext>,
+    IOpenIddictServerHandler<ValidateTokenRequestContext>
+{
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
+    [
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
+            .UseScopedHandler<RefuseUnregisteredScopes>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidatePushedAuthorizationRequestContext>()
+            .UseScopedHandler<RefuseUnregisteredScopes>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.ValidateScopePermissions.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+            .UseScopedHandler<RefuseUnregisteredScopes>()
+            .SetOrder(OpenIddictServerHandlers.Exchange.ValidateScopePermissions.Descriptor.Order - 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+    ];
+
+    public ValueTask HandleAsync(ValidateAuthorizationRequestContext context) =>
+        CheckAsync(context, context.ClientId, context.Request.GetScopes());
+
+    public ValueTask HandleAsync(ValidatePushedAuthorizationRequestContext context) =>
+        CheckAsync(context, context.ClientId, context.Request.GetScopes());
+
+    public ValueTask HandleAsync(ValidateTokenRequestContext context) =>
+        CheckAsync(context, context.ClientId, context.Request.GetScopes());
+
+    private async ValueTask CheckAsync(BaseValidatingContext context, string? clientId, IEnumerable<string> scopes)
+    {
+        if (string.IsNullOrEmpty(clientId)
+            || await applications.FindByClientIdAsync(clientId, context.CancellationToken) is not { } application)
+        {
+            return;
+        }
+
+        foreach (var scope in scopes.Where(s => s is not (Scopes.OpenId or Scopes.OfflineAccess)))
+        {
+            if (!await applications.HasPermissionAsync(application, Permissions.Prefixes.Scope + scope, context.CancellationToken))
+            {
+                context.Reject(Errors.InvalidScope, $"This portal is not registered for the '{scope}' scope.");
+                return;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Discovery states what is true: ID tokens are RS256 only (see <see cref="SelectSigningCredentials"/>),
+/// and the assurance levels a portal may request.
+/// </summary>
+internal sealed class DescribeIdentityTokensAndLevels : IOpenIddictServerHandler<HandleConfigurationRequestContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()
+            .UseSingletonHandler<DescribeIdentityTokensAndLevels>()
+            .SetOrder(OpenIddictServerHandlers.Discovery.AttachAdditionalMetadata.Descriptor.Order + 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build();
+
+    public ValueTask HandleAsync(HandleConfigurationRequestContext context)
+    {
+        context.IdTokenSigningAlgorithms.Clear();
+        context.IdTokenSigningAlgorithms.Add(Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256);
+        context.Metadata["acr_values_supported"] = new OpenIddictParameter(
+            [Sessions.AuthenticationMethods.LoaSubstantial, Sessions.AuthenticationMethods.LoaHigh]);
+        return ValueTask.CompletedTask;
+    }
+}
