@@ -20,6 +20,8 @@ internal sealed partial class SessionService(
 {
     public const string Scheme = "EIdentity.Session";
 
+    private (string Sid, (SsoSession Session, Person Person)? Result)? _resolved;
+
     /// <summary>Claim types carried by the session cookie.</summary>
     public static class Claims
     {
@@ -71,6 +73,19 @@ internal sealed partial class SessionService(
             return null;
         }
 
+        // One lookup per request: the cookie check and the endpoint ask for the same session.
+        if (_resolved is { } cached && cached.Sid == sid)
+        {
+            return cached.Result;
+        }
+
+        var result = await LoadAsync(sid, cancellationToken);
+        _resolved = (sid, result);
+        return result;
+    }
+
+    private async Task<(SsoSession Session, Person Person)?> LoadAsync(string sid, CancellationToken cancellationToken)
+    {
         var session = await db.SsoSessions.SingleOrDefaultAsync(s => s.Id == sid, cancellationToken);
         var now = time.GetUtcNow();
         if (session is null || !session.IsActiveAt(now))
@@ -102,6 +117,7 @@ internal sealed partial class SessionService(
 
     public async Task EndAsync(SsoSession session, string reason, CancellationToken cancellationToken = default)
     {
+        _resolved = null;
         if (session.EndedAt is not null)
         {
             return;
