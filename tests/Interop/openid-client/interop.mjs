@@ -151,6 +151,9 @@ async function waitForPortal(prefix, timeout = 15000) {
     const hit = captured.find(u => u.startsWith(prefix));
     if (hit) {
       captured = captured.filter(u => u !== hit);
+      // The request is seen before the navigation commits: let it finish, or the next goto races it.
+      await page.waitForURL(u => u.href.startsWith(prefix), { timeout: 5000 }).catch(() => {});
+      await page.waitForLoadState('load').catch(() => {});
       return new URL(hit);
     }
     await new Promise(resolve => setTimeout(resolve, 100));
