@@ -62,6 +62,18 @@ public sealed class SoftwareAuthenticator : IDisposable
 
     public int CredentialCount => _credentials.Count;
 
+    /// <summary>The AAGUID written into attested credential data (all zeros unless a model is simulated).</summary>
+    public Guid Aaguid { get; set; } = Guid.Empty;
+
+    /// <summary>
+    /// How registrations are attested; null means the "none" format. Set it to a <see cref="TestAttestation"/>
+    /// to produce packed, fido-u2f, tpm, android-key or apple statements from test certificate authorities.
+    /// </summary>
+    public TestAttestation? Attestation { get; set; }
+
+    /// <summary>When not null, the next assertion reports this signature counter (then clears itself).</summary>
+    public uint? NextSignCount { get; set; }
+
     /// <summary>Credential IDs in base64url, oldest first.</summary>
     public IReadOnlyList<string> CredentialIds => [.. _credentials.Select(c => Base64Url.EncodeToString(c.Id))];
 
@@ -102,8 +114,11 @@ public sealed class SoftwareAuthenticator : IDisposable
         try
         {
             var clientDataJson = BuildClientDataJson("webauthn.create", challenge);
-            var authenticatorData = BuildAuthenticatorData(rpId, FlagAttestedCredentialData, signCount: 0, BuildAttestedCredentialData(credentialId, key));
-            var attestationObject = BuildNoneAttestationObject(authenticatorData);
+            var coseKey = EncodeCoseKey(key);
+            var authenticatorData = BuildAuthenticatorData(rpId, FlagAttestedCredentialData, signCount: 0, BuildAttestedCredentialData(Aaguid, credentialId, coseKey));
+            var attestationObject = Attestation is null
+                ? BuildNoneAttestationObject(authenticatorData)
+                : Attestation.BuildAttestationObject(new AttestationInput(authenticatorData, SHA256.HashData(clientDataJson), key, coseKey, credentialId, Aaguid));
 
             var response = new JsonObject
             {
@@ -153,7 +168,8 @@ public sealed class SoftwareAuthenticator : IDisposable
             c.RpId == rpId && (allowed.Count == 0 || allowed.Any(id => id.AsSpan().SequenceEqual(c.Id))))
             ?? throw new InvalidOperationException($"No credential for RP ID '{rpId}' matches the request options.");
 
-        credential.SignCount++;
+        credential.SignCount = NextSignCount ?? credential.SignCount + 1;
+        NextSignCount = null;
 
         var clientDataJson = BuildClientDataJson("webauthn.get", challenge);
         var authenticatorData = BuildAuthenticatorData(rpId, flags: 0, credential.SignCount, attestedCredentialData: []);
@@ -184,6 +200,23 @@ public sealed class SoftwareAuthenticator : IDisposable
             },
         };
         return response.ToJsonString();
+    }
+
+    /// <summary>
+    /// A second authenticator holding copies of this one's credentials and counters, as an attacker
+    /// who extracted the keys would have. Using both makes the counters go backwards for one of them.
+    /// </summary>
+    public SoftwareAuthenticator Clone()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var clone = new SoftwareAuthenticator(Origin, _rpIdOverride) { UserVerified = UserVerified, Aaguid = Aaguid };
+        foreach (var credential in _credentials)
+        {
+            var key = ECDsa.Create(credential.Key.ExportParameters(includePrivateParameters: true));
+            clone._credentials.Add(new StoredCredential(credential.Id, credential.RpId, credential.UserHandle, key) { SignCount = credential.SignCount });
+        }
+
+        return clone;
     }
 
     /// <summary>Deletes every credential, as if the user reset the security key.</summary>
@@ -243,10 +276,10 @@ public sealed class SoftwareAuthenticator : IDisposable
     }
 
     // WebAuthn L3 6.5.1: aaguid (16) || credentialIdLength (2, big-endian) || credentialId || credentialPublicKey.
-    private static byte[] BuildAttestedCredentialData(byte[] credentialId, ECDsa key)
+    private static byte[] BuildAttestedCredentialData(Guid aaguid, byte[] credentialId, byte[] coseKey)
     {
-        var coseKey = EncodeCoseKey(key);
         var data = new byte[16 + 2 + credentialId.Length + coseKey.Length];
+        aaguid.TryWriteBytes(data.AsSpan(0, 16), bigEndian: true, out _);
         BinaryPrimitives.WriteUInt16BigEndian(data.AsSpan(16, 2), (ushort)credentialId.Length);
         credentialId.CopyTo(data.AsSpan(18));
         coseKey.CopyTo(data.AsSpan(18 + credentialId.Length));
