@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Options;
 
 namespace EIdentity.Server.Credentials.Passkeys.Metadata;
 
@@ -68,4 +70,237 @@ internal sealed record ChainResult(bool IsTrusted, string? Reason)
     public static ChainResult Trusted { get; } = new(true, null);
 
     public static ChainResult Untrusted(string reason) => new(false, reason);
+}
+
+/// <summary>
+/// The catalog behind <see cref="IAuthenticatorCatalog"/>: one immutable snapshot read without locks,
+/// replaced when the allow-list, its root files, the BLOB or the BLOB root change on disk (looked at
+/// no more often than <see cref="PasskeyMetadataOptions.ReloadCheckInterval"/>). One reload runs at a
+/// time; readers meanwhile keep the snapshot they have. A source that fails to load keeps what it
+/// last loaded, so a bad edit or a bad BLOB never removes trust that was in place.
+/// </summary>
+internal sealed partial class AuthenticatorCatalog : IAuthenticatorCatalog
+{
+    private readonly PasskeyMetadataOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AuthenticatorCatalog> _logger;
+    private readonly Lock _reloading = new();
+    private volatile State _state;
+
+    // Last good content per source; read and written only under _reloading.
+    private AllowList _allowList = AllowList.Absent;
+    private Mds3Blob? _blob;
+    private byte[]? _blobDigest;
+
+    public AuthenticatorCatalog(IOptions<PasskeyMetadataOptions> options, TimeProvider time, ILogger<AuthenticatorCatalog> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        lock (_reloading)
+        {
+            _state = Load();
+        }
+    }
+
+    public IAuthenticatorCatalogSnapshot Current
+    {
+        get
+        {
+            var state = _state;
+            var now = _time.GetUtcNow();
+            if (now - state.CheckedAt < _options.ReloadCheckInterval || !_reloading.TryEnter())
+            {
+                return state.Snapshot;
+            }
+
+            try
+            {
+                state = _state;
+                if (now - state.CheckedAt < _options.ReloadCheckInterval)
+                {
+                    return state.Snapshot;
+                }
+
+                if (!Stamp(state.Files).SequenceEqual(state.Stamps) || BecameStale(state, now))
+                {
+                    _state = Load();
+                }
+                else
+                {
+                    _state = state with { CheckedAt = now };
+                }
+
+                return _state.Snapshot;
+            }
+            finally
+            {
+                _reloading.Exit();
+            }
+        }
+    }
+
+    public IAuthenticatorCatalogSnapshot Reload()
+    {
+        lock (_reloading)
+        {
+            _state = Load();
+            return _state.Snapshot;
+        }
+    }
+
+    private State Load()
+    {
+        var now = _time.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var problems = new List<string>();
+        var files = new List<string> { _options.AllowListPath };
+        if (_options.BlobPath is not null)
+        {
+            files.Add(_options.BlobPath);
+        }
+
+        if (_options.BlobRootCertificatePath is not null)
+        {
+            files.Add(_options.BlobRootCertificatePath);
+        }
+
+        // Stamped before reading: a file that changes while it is read is read again at the next check.
+        var stamps = Stamp(files);
+
+        var allowList = AllowListReader.Read(_options.AllowListPath);
+        if (allowList.AllowList is { } list)
+        {
+            _allowList = list;
+        }
+
+        if (allowList.Problem is not null)
+        {
+            problems.Add(allowList.AllowList is null && _allowList.Models.Count > 0
+                ? $"{allowList.Problem} The allow-list loaded before stays in use."
+                : allowList.Problem);
+        }
+
+        if (_options.BlobPath is not null)
+        {
+            LoadBlob(_options.BlobPath, now, problems);
+        }
+
+        if (_blob is not null)
+        {
+            problems.AddRange(_blob.Problems);
+            // FIDO MDS 3.0: nextUpdate is the date the next BLOB is due; past it, what we hold may miss revocations.
+            if (today > _blob.NextUpdate)
+            {
+                problems.Add($"MDS3 BLOB no {_blob.Number} is stale: its nextUpdate was {_blob.NextUpdate:yyyy-MM-dd}. Download a fresh BLOB (docs/authenticator-metadata.md).");
+            }
+        }
+
+        files.AddRange(allowList.ReferencedFiles.Except(files));
+        stamps = [.. stamps, .. Stamp(files.Skip(stamps.Length))];
+
+        var version = Version(_allowList.Digest, _blobDigest);
+        var snapshot = new AuthenticatorCatalogSnapshot(version, _allowList.Models, _blob?.Models ?? [], problems);
+        LogLoaded(_logger, version, _allowList.Models.Count, _blob?.Models.Count ?? 0, problems.Count);
+        foreach (var problem in problems)
+        {
+            LogProblem(_logger, problem);
+        }
+
+        var staleAfter = _blob is not null && today <= _blob.NextUpdate ? _blob.NextUpdate : (DateOnly?)null;
+        return new State(snapshot, [.. files], stamps, now, staleAfter);
+    }
+
+    private void LoadBlob(string path, DateTimeOffset now, List<string> problems)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // The operator removed the BLOB: MDS3 metadata no longer applies.
+            _blob = null;
+            _blobDigest = null;
+            problems.Add($"MDS3 BLOB: no file at {path}; no MDS3 metadata is loaded.");
+            return;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(Kept($"MDS3 BLOB: {path} cannot be read ({e.Message})."));
+            return;
+        }
+
+        var (roots, _, rootProblem) = CertificateFiles.LoadCertificates(_options.BlobRootCertificatePath!);
+        if (rootProblem is not null)
+        {
+            problems.Add(Kept($"MDS3 BLOB refused: its root certificate cannot be loaded: {rootProblem}"));
+            return;
+        }
+
+        try
+        {
+            var result = Mds3BlobReader.Read(bytes, roots, _options.BlobSignerName, now);
+            if (result.Blob is not { } blob)
+            {
+                problems.Add(Kept($"MDS3 BLOB {path} refused: {result.Refusal}"));
+            }
+            else if (_blob is not null && blob.Number < _blob.Number)
+            {
+                // FIDO MDS 3.0 BLOB processing rules: a BLOB numbered below the one held is older; never roll back.
+                problems.Add(Kept($"MDS3 BLOB {path} refused: its number ({blob.Number}) is lower than that of the BLOB loaded before."));
+            }
+            else
+            {
+                _blob = blob;
+                _blobDigest = SHA256.HashData(bytes);
+            }
+        }
+        finally
+        {
+            foreach (var root in roots)
+            {
+                root.Dispose();
+            }
+        }
+    }
+
+    private string Kept(string problem) =>
+        _blob is null ? problem : $"{problem} The BLOB loaded before (no {_blob.Number}) stays in use.";
+
+    private static bool BecameStale(State state, DateTimeOffset now) =>
+        state.StaleAfter is { } nextUpdate && DateOnly.FromDateTime(now.UtcDateTime) > nextUpdate;
+
+    private static FileStamp[] Stamp(IEnumerable<string> files) =>
+        [.. files.Select(path =>
+        {
+            var info = new FileInfo(path);
+            return info.Exists ? new FileStamp(path, true, info.LastWriteTimeUtc, info.Length) : new FileStamp(path, false, default, 0);
+        })];
+
+    private static string Version(byte[] allowListDigest, byte[]? blobDigest)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(allowListDigest);
+        hash.AppendData(blobDigest ?? "no-blob"u8.ToArray());
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private sealed record FileStamp(string Path, bool Exists, DateTime LastWriteUtc, long Length);
+
+    /// <param name="Snapshot">What readers get.</param>
+    /// <param name="Files">Every file the snapshot was made from.</param>
+    /// <param name="Stamps">Their existence, last-write time and length when read.</param>
+    /// <param name="CheckedAt">When the stamps were last compared.</param>
+    /// <param name="StaleAfter">The held BLOB's nextUpdate while it is not yet stale: the snapshot is rebuilt once that date passes.</param>
+    private sealed record State(AuthenticatorCatalogSnapshot Snapshot, string[] Files, FileStamp[] Stamps, DateTimeOffset CheckedAt, DateOnly? StaleAfter);
+
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Information,
+        Message = "Authenticator metadata loaded: version {Version}, {AllowListed} allow-listed model(s), {FromMetadataService} MDS3 model(s), {Problems} problem(s).")]
+    private static partial void LogLoaded(ILogger logger, string version, int allowListed, int fromMetadataService, int problems);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Authenticator metadata problem: {Problem}")]
+    private static partial void LogProblem(ILogger logger, string problem);
 }
