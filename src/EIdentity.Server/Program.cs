@@ -1,3 +1,4 @@
+using EIdentity.Server.Audit;
 using EIdentity.Server.Cli;
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Hosting;
@@ -12,6 +13,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServerDefaults();
 builder.AddPersistence();
 builder.AddIdentities();
+builder.AddAudit();
 builder.AddPasskeys();
 builder.AddSessions();
 builder.AddOidc();

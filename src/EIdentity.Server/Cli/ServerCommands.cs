@@ -28,13 +28,23 @@ internal static class ServerCommands
                           --redirect-uri <uri>... [--post-logout-uri <uri>...] [--scope <scope>...]
                           [--sector <sector id>] [--client-credentials]
                                         register or update a portal (scopes: openid profile offline_access national_id)
+          passkey list --national-id <12 digits>
+                                        list a person's keys: credential id, model, level, status
+          passkey revoke --credential-id <base64url> [--reason "<text>"] [--officer <name>]
+                                        revoke a key for good (it can never be registered again)
+          passkey verify-registration --rp-id <id> --origin <origin> --challenge <base64url>
+                          --response <file.json> [--any-authenticator]
+                                        explain whether a registration response would be accepted
+                                        (exit 0 only when it would be)
+          passkey metadata [--reload]   show the authenticator metadata and re-review registered keys
+          audit verify                  recompute the audit log's hash chain
           help                          this text
 
         Configuration comes from appsettings.json, appsettings.{Environment}.json and environment
         variables (e.g. Database__Provider, Database__ConnectionString), as for the server.
         """;
 
-    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "help", "--help", "-h"];
+    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "passkey", "audit", "help", "--help", "-h"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -64,6 +74,11 @@ internal static class ServerCommands
                 "identity create" => await CreateIdentityAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "identity activation" => await IssueActivationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "client register" => await RegisterClientAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "client-credentials" })),
+                "passkey list" => await PasskeyCommands.ListAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
+                "passkey revoke" => await PasskeyCommands.RevokeAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
+                "passkey verify-registration" => await PasskeyCommands.VerifyRegistrationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "any-authenticator" })),
+                "passkey metadata" => await PasskeyCommands.MetadataAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "reload" })),
+                "audit verify" => await PasskeyCommands.VerifyAuditAsync(scope.ServiceProvider),
                 _ => throw new CommandException($"unknown command '{verb}'"),
             };
         }

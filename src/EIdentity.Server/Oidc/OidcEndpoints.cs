@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Identities;
 using EIdentity.Server.Persistence;
 using EIdentity.Server.Sessions;
@@ -21,6 +22,7 @@ namespace EIdentity.Server.Oidc;
 internal static class OidcEndpoints
 {
     private const string ReauthCookie = "eid.reauth";
+    private const string StepUpCookie = "eid.stepup";
 
     public static IEndpointRouteBuilder MapOidcEndpoints(this IEndpointRouteBuilder app)
     {
@@ -32,7 +34,7 @@ internal static class OidcEndpoints
     }
 
     private static async Task<IResult> AuthorizeAsync(
-        HttpContext http, SessionService sessions, SignInClaims claims, TimeProvider time,
+        HttpContext http, SessionService sessions, SignInClaims claims, TimeProvider time, PasskeyKeyring keyring,
         IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations)
     {
         var request = http.GetOpenIddictServerRequest()
@@ -52,17 +54,10 @@ internal static class OidcEndpoints
 
             if (request.HasPromptValue(PromptValues.Login) || request.MaxAge is not null)
             {
-                http.Response.Cookies.Append(ReauthCookie, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), new CookieOptions
-                {
-                    HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, MaxAge = TimeSpan.FromMinutes(15), Path = "/connect",
-                });
+                NoteAskedAt(http, ReauthCookie, now);
             }
 
-            var parameters = http.Request.HasFormContentType ? http.Request.Form.ToList() : http.Request.Query.ToList();
-            return Results.Challenge(new AuthenticationProperties
-            {
-                RedirectUri = http.Request.PathBase + http.Request.Path + QueryString.Create(parameters),
-            }, [SessionService.Scheme]);
+            return ChallengeToSignIn(http);
         }
 
         http.Response.Cookies.Delete(ReauthCookie, new CookieOptions { Path = "/connect" });
@@ -72,9 +67,24 @@ internal static class OidcEndpoints
         var acrValues = request.GetAcrValues();
         if (acrValues.Length > 0 && !acrValues.Any(acr => Satisfies(session.Acr, acr)))
         {
+            // Step up once: when the citizen holds a key that reaches the level, ask for it; if the
+            // sign-in that followed still fell short, tell the portal rather than ask forever.
+            var askedAt = AskedAt(http, StepUpCookie);
+            var canStepUp = !request.HasPromptValue(PromptValues.None)
+                && (askedAt is null || session.AuthenticatedAt.ToUnixTimeMilliseconds() < askedAt)
+                && await keyring.HasActiveKeyReachingAsync(person.Id, acrValues, http.RequestAborted);
+            if (canStepUp)
+            {
+                NoteAskedAt(http, StepUpCookie, now);
+                return ChallengeToSignIn(http);
+            }
+
+            http.Response.Cookies.Delete(StepUpCookie, new CookieOptions { Path = "/connect" });
             return Forbid("unmet_authentication_requirements",
                 "The requested authentication level cannot be reached with this credential.");
         }
+
+        http.Response.Cookies.Delete(StepUpCookie, new CookieOptions { Path = "/connect" });
 
         var identity = await claims.ForPersonAsync(person, session, request.ClientId!, request.GetScopes(), http.RequestAborted);
 
@@ -105,10 +115,29 @@ internal static class OidcEndpoints
         // OIDC Core 3.1.2.1 prompt=login / max_age: satisfied by a sign-in that happened after the
         // portal asked (the time was noted in the re-authentication cookie when the citizen was sent
         // to sign in), however short ago — max_age=0 included.
-        var signedInAfterAsking = long.TryParse(http.Request.Cookies[ReauthCookie], NumberStyles.None, CultureInfo.InvariantCulture, out var askedAt)
+        var signedInAfterAsking = AskedAt(http, ReauthCookie) is { } askedAt
             && session.AuthenticatedAt.ToUnixTimeMilliseconds() >= askedAt;
         return !signedInAfterAsking;
     }
+
+    private static IResult ChallengeToSignIn(HttpContext http)
+    {
+        var parameters = http.Request.HasFormContentType ? http.Request.Form.ToList() : http.Request.Query.ToList();
+        return Results.Challenge(new AuthenticationProperties
+        {
+            RedirectUri = http.Request.PathBase + http.Request.Path + QueryString.Create(parameters),
+        }, [SessionService.Scheme]);
+    }
+
+    // When the citizen was sent to sign in for this request, in Unix milliseconds (a short-lived cookie on /connect).
+    private static void NoteAskedAt(HttpContext http, string cookie, DateTimeOffset now) =>
+        http.Response.Cookies.Append(cookie, now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), new CookieOptions
+        {
+            HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax, MaxAge = TimeSpan.FromMinutes(15), Path = "/connect",
+        });
+
+    private static long? AskedAt(HttpContext http, string cookie) =>
+        long.TryParse(http.Request.Cookies[cookie], NumberStyles.None, CultureInfo.InvariantCulture, out var askedAt) ? askedAt : null;
 
     private static bool Satisfies(string reached, string requested) => requested switch
     {

@@ -1,3 +1,4 @@
+using EIdentity.Server.Audit;
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Identities;
 using EIdentity.Server.Oidc;
@@ -23,6 +24,8 @@ internal class EIdentityDbContext(DbContextOptions options)
     public DbSet<PasskeyCeremony> PasskeyCeremonies => Set<PasskeyCeremony>();
     public DbSet<SsoSession> SsoSessions => Set<SsoSession>();
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
+    public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -70,6 +73,37 @@ internal class EIdentityDbContext(DbContextOptions options)
             session.Property(s => s.Amr).HasMaxLength(100);
             session.Property(s => s.EndReason).HasMaxLength(50);
             session.HasIndex(s => s.PersonId);
+        });
+
+        builder.Entity<PasskeyCredential>(credential =>
+        {
+            credential.HasKey(c => c.CredentialId);
+            // WebAuthn L3: credential ids are at most 1023 bytes, 1364 base64url characters.
+            credential.Property(c => c.CredentialId).HasMaxLength(1364);
+            credential.Property(c => c.Format).HasMaxLength(32);
+            credential.Property(c => c.AttestationType).HasConversion<string>().HasMaxLength(20);
+            credential.Property(c => c.Model).HasMaxLength(200);
+            credential.Property(c => c.ModelStatus).HasMaxLength(64);
+            credential.Property(c => c.Level).HasMaxLength(100);
+            credential.Property(c => c.AttestedLevel).HasMaxLength(100);
+            credential.Property(c => c.Status).HasConversion<string>().HasMaxLength(20);
+            credential.Property(c => c.StatusReason).HasMaxLength(64);
+            credential.HasIndex(c => c.PersonId);
+            credential.HasIndex(c => c.Aaguid);
+        });
+
+        builder.Entity<AuditEvent>(audit =>
+        {
+            audit.ToTable("AuditLog");
+            audit.HasKey(e => e.Sequence);
+            audit.Property(e => e.Sequence).ValueGeneratedNever();
+            audit.Property(e => e.Type).HasMaxLength(64);
+            audit.Property(e => e.Actor).HasMaxLength(100);
+            audit.Property(e => e.Target).HasMaxLength(1400);
+            audit.Property(e => e.Detail).HasMaxLength(500);
+            audit.Property(e => e.PreviousHash).HasMaxLength(64);
+            audit.Property(e => e.Hash).HasMaxLength(64);
+            audit.HasIndex(e => e.PersonId);
         });
 
         builder.Entity<ServerKey>(key =>

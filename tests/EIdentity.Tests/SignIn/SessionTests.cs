@@ -124,7 +124,7 @@ public sealed partial class SessionTests(SharedServer shared) : IClassFixture<Sh
 
         Assert.Equal(citizen.Key.CredentialIds.Single(), session.CredentialId);
         Assert.Equal(AuthenticationMethods.LoaSubstantial, session.Acr);
-        Assert.Contains(AuthenticationMethods.LoaSubstantial, html, StringComparison.Ordinal);
+        Assert.Matches("id=\"session-level\">Đáng kể<", html);
     }
 
     private static async Task<HttpResponseMessage> PostSignOutFormAsync(HttpClient browser)

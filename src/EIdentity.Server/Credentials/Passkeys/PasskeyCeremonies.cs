@@ -1,8 +1,11 @@
-using System.Text.Json;
 using System.Buffers.Text;
 using System.Security.Cryptography;
+using System.Text.Json;
+using EIdentity.Server.Audit;
 using EIdentity.Server.Identities;
 using EIdentity.Server.Persistence;
+using EIdentity.Server.Credentials.Passkeys.Attestation;
+using EIdentity.Server.Sessions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -20,14 +23,19 @@ internal enum PasskeyFailure
     CredentialAlreadyRegistered,
     IdentitySuspended,
     WrongIdentity,
+    AttestationRefused,
+    UnsupportedAlgorithm,
+    CredentialRevoked,
+    CredentialSuspended,
+    CounterRegression,
 }
 
-internal sealed record RegistrationOutcome(PasskeyFailure Failure, Person? Person, UserPasskeyInfo? Passkey, Guid? ActivationCodeId, string? Detail = null)
+internal sealed record RegistrationOutcome(PasskeyFailure Failure, Person? Person, UserPasskeyInfo? Passkey, Guid? ActivationCodeId, string? Detail = null, AttestationVerdict? Verdict = null)
 {
     public bool Succeeded => Failure == PasskeyFailure.None;
 }
 
-internal sealed record AssertionOutcome(PasskeyFailure Failure, Person? Person, UserPasskeyInfo? Passkey, string? Detail = null)
+internal sealed record AssertionOutcome(PasskeyFailure Failure, Person? Person, UserPasskeyInfo? Passkey, string? Detail = null, PasskeyCredential? Credential = null)
 {
     public bool Succeeded => Failure == PasskeyFailure.None;
 }
@@ -43,8 +51,13 @@ internal sealed partial class PasskeyCeremonies(
     EIdentityDbContext db,
     TimeProvider time,
     IOptions<PasskeyOptions> options,
+    AuditLog audit,
+    PasskeyKeyring keyring,
     ILogger<PasskeyCeremonies> logger)
 {
+    /// <summary>Where the attestation hook leaves its verdict for the ceremony that called the handler.</summary>
+    public static readonly object VerdictKey = new();
+
     public async Task<CeremonyStarted> BeginRegistrationAsync(HttpContext http, Person person, Guid? activationCodeId)
     {
         var created = await handler.MakeCreationOptionsAsync(new PasskeyUserEntity
@@ -67,23 +80,50 @@ internal sealed partial class PasskeyCeremonies(
         }
 
         // WebAuthn L3 7.1 step 26: a credential id registered anywhere before is refused. Checked
-        // first so the citizen learns the key is already enrolled, not that it "failed".
-        if (CredentialIdOf(credentialJson) is { } claimedId && await users.FindByPasskeyIdAsync(claimedId) is not null)
+        // first so the citizen learns the key is already enrolled, not that it "failed". A revoked
+        // or suspended id stays refused for good (its row outlives the Identity record).
+        if (CredentialIdOf(credentialJson) is { } claimedId)
         {
-            return new(PasskeyFailure.CredentialAlreadyRegistered, null, null, null);
+            var encodedId = Base64Url.EncodeToString(claimedId);
+            if (await db.PasskeyCredentials.AsNoTracking().AnyAsync(c => c.CredentialId == encodedId && c.Status != PasskeyStatus.Active, http.RequestAborted))
+            {
+                LogRegistrationRefused(logger, ceremony.PersonId, "the credential id was revoked or suspended");
+                return new(PasskeyFailure.CredentialRevoked, null, null, null);
+            }
+
+            if (await users.FindByPasskeyIdAsync(claimedId) is not null)
+            {
+                return new(PasskeyFailure.CredentialAlreadyRegistered, null, null, null);
+            }
         }
 
+        http.Items.Remove(VerdictKey);
         var result = await handler.PerformAttestationAsync(new PasskeyAttestationContext
         {
             HttpContext = http,
             CredentialJson = credentialJson,
             AttestationState = ceremony.State,
         });
+        var verdict = http.Items[VerdictKey] as AttestationVerdict;
         if (!result.Succeeded)
         {
+            if (verdict is { Accepted: false })
+            {
+                LogRegistrationRefused(logger, ceremony.PersonId, verdict.Reason!);
+                return new(PasskeyFailure.AttestationRefused, null, null, null, verdict.Reason, verdict);
+            }
+
             var reason = result.Failure.Message;
             LogRegistrationRefused(logger, ceremony.PersonId, reason);
-            return new(PasskeyFailure.VerificationFailed, null, null, null, reason);
+            var refusal = verdict is null && reason.Contains("algorithm", StringComparison.OrdinalIgnoreCase)
+                ? PasskeyFailure.UnsupportedAlgorithm
+                : PasskeyFailure.VerificationFailed;
+            return new(refusal, null, null, null, reason);
+        }
+
+        if (verdict is null)
+        {
+            throw new InvalidOperationException("The passkey handler accepted an attestation without running the authenticator policy.");
         }
 
         var person = await users.FindByIdAsync(result.UserEntity.Id);
@@ -103,10 +143,10 @@ internal sealed partial class PasskeyCeremonies(
             return new(PasskeyFailure.CredentialAlreadyRegistered, person, null, null);
         }
 
-        return new(PasskeyFailure.None, person, result.Passkey, ceremony.ActivationCodeId);
+        return new(PasskeyFailure.None, person, result.Passkey, ceremony.ActivationCodeId, null, verdict);
     }
 
-    public async Task StorePasskeyAsync(Person person, UserPasskeyInfo passkey, string name)
+    public async Task<PasskeyCredential> StorePasskeyAsync(Person person, UserPasskeyInfo passkey, string name, AttestationVerdict verdict)
     {
         passkey.Name = name;
         var stored = await users.AddOrUpdatePasskeyAsync(person, passkey);
@@ -116,7 +156,27 @@ internal sealed partial class PasskeyCeremonies(
         }
 
         var credentialId = Base64Url.EncodeToString(passkey.CredentialId);
-        LogPasskeyEnrolled(logger, person.Id, credentialId);
+        var credential = new PasskeyCredential
+        {
+            CredentialId = credentialId,
+            PersonId = person.Id,
+            Format = verdict.Format,
+            Aaguid = verdict.Aaguid,
+            AttestationType = verdict.Type,
+            AttestationTrusted = verdict.ChainTrusted,
+            Model = verdict.Model,
+            ModelStatus = verdict.ModelStatus,
+            Level = verdict.Level,
+            AttestedLevel = verdict.Level,
+            Status = PasskeyStatus.Active,
+            RegisteredAt = time.GetUtcNow(),
+        };
+        db.PasskeyCredentials.Add(credential);
+        await db.SaveChangesAsync();
+        LogPasskeyEnrolled(logger, person.Id, credentialId, verdict.Format, verdict.Level);
+        await audit.RecordAsync(new AuditEntry("passkey.enrolled", "citizen", person.Id, credentialId,
+            $"format={verdict.Format} type={verdict.Type} trusted={verdict.ChainTrusted} level={verdict.Level}"));
+        return credential;
     }
 
     public async Task<int> CountPasskeysAsync(Person person) => (await users.GetPasskeysAsync(person)).Count;
@@ -136,6 +196,16 @@ internal sealed partial class PasskeyCeremonies(
             return new(failure, null, null);
         }
 
+        var claimedId = CredentialIdOf(credentialJson) is { } raw ? Base64Url.EncodeToString(raw) : null;
+        var credential = claimedId is null ? null
+            : await db.PasskeyCredentials.SingleOrDefaultAsync(c => c.CredentialId == claimedId, http.RequestAborted);
+        if (credential is { Status: not PasskeyStatus.Active })
+        {
+            LogAssertionRefused(logger, credential.PersonId, "the credential is " + credential.Status);
+            return new(credential.Status == PasskeyStatus.Revoked ? PasskeyFailure.CredentialRevoked : PasskeyFailure.CredentialSuspended,
+                null, null, credential.StatusReason, credential);
+        }
+
         var result = await handler.PerformAssertionAsync(new PasskeyAssertionContext
         {
             HttpContext = http,
@@ -146,6 +216,17 @@ internal sealed partial class PasskeyCeremonies(
         {
             var reason = result.Failure.Message;
             LogAssertionRefused(logger, ceremony.PersonId, reason);
+            // WebAuthn L3 7.2 step 22: the handler checks the counter only after the signature
+            // verified, so this is the real key (or a copy of it) speaking, not a forger.
+            if (claimedId is not null && reason.Contains("signature counter", StringComparison.OrdinalIgnoreCase)
+                && await users.FindByPasskeyIdAsync(Base64Url.DecodeFromChars(claimedId)) is { } owner)
+            {
+                credential ??= AddUnattestedRecord(claimedId, owner.Id);
+                LogCounterRegression(logger, owner.Id, claimedId);
+                await keyring.SuspendAsync(credential, PasskeyStatusReasons.CounterRegression, "system", http.RequestAborted);
+                return new(PasskeyFailure.CounterRegression, owner, null, reason, credential);
+            }
+
             return new(PasskeyFailure.VerificationFailed, null, null, reason);
         }
 
@@ -162,7 +243,28 @@ internal sealed partial class PasskeyCeremonies(
 
         // Keep the new signature counter and backup state (WebAuthn L3 7.2 step 21-22).
         await users.AddOrUpdatePasskeyAsync(person, result.Passkey);
-        return new(PasskeyFailure.None, person, result.Passkey);
+        credential ??= AddUnattestedRecord(Base64Url.EncodeToString(result.Passkey.CredentialId), person.Id);
+        credential.LastUsedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(http.RequestAborted);
+        return new(PasskeyFailure.None, person, result.Passkey, null, credential);
+    }
+
+    // Keys enrolled before attestation was recorded: what we know is that they are user-verified passkeys.
+    private PasskeyCredential AddUnattestedRecord(string credentialId, Guid personId)
+    {
+        var credential = new PasskeyCredential
+        {
+            CredentialId = credentialId,
+            PersonId = personId,
+            Format = "unknown",
+            AttestationType = AttestationType.None,
+            Level = AuthenticationMethods.LoaSubstantial,
+            AttestedLevel = AuthenticationMethods.LoaSubstantial,
+            Status = PasskeyStatus.Active,
+            RegisteredAt = time.GetUtcNow(),
+        };
+        db.PasskeyCredentials.Add(credential);
+        return credential;
     }
 
     private static byte[]? CredentialIdOf(string credentialJson)
@@ -225,8 +327,11 @@ internal sealed partial class PasskeyCeremonies(
             : (ceremony, PasskeyFailure.None);
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Passkey {CredentialId} enrolled for identity {PersonId}.")]
-    private static partial void LogPasskeyEnrolled(ILogger logger, Guid personId, string credentialId);
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Passkey {CredentialId} enrolled for identity {PersonId} ({Format} attestation, level {Level}).")]
+    private static partial void LogPasskeyEnrolled(ILogger logger, Guid personId, string credentialId, string format, string level);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Passkey {CredentialId} of identity {PersonId} presented a signature counter that went backwards; the credential is suspended.")]
+    private static partial void LogCounterRegression(ILogger logger, Guid personId, string credentialId);
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Passkey registration refused for identity {PersonId}: {Reason}")]
     private static partial void LogRegistrationRefused(ILogger logger, Guid? personId, string reason);

@@ -91,7 +91,9 @@ internal static class PasskeyEndpoints
         var outcome = await ceremonies.FinishRegistrationAsync(http, request.CeremonyId ?? "", request.Credential.GetRawText());
         if (!outcome.Succeeded)
         {
-            return Problem(StatusCodes.Status400BadRequest, text[MessageFor(outcome.Failure)]);
+            // The policy's reason (English, technical) goes with the localized message for support staff.
+            return Problem(StatusCodes.Status400BadRequest, text[MessageFor(outcome.Failure)],
+                outcome.Failure is PasskeyFailure.AttestationRefused or PasskeyFailure.UnsupportedAlgorithm ? outcome.Detail : null);
         }
 
         var person = outcome.Person!;
@@ -111,7 +113,7 @@ internal static class PasskeyEndpoints
         }
 
         var count = (await ceremonies.CountPasskeysAsync(person)) + 1;
-        await ceremonies.StorePasskeyAsync(person, outcome.Passkey!, text["Passkey.DefaultName", count]);
+        var credential = await ceremonies.StorePasskeyAsync(person, outcome.Passkey!, text["Passkey.DefaultName", count], outcome.Verdict!);
         if (current?.Person.Id != person.Id)
         {
             // Activation in a browser signed in as someone else: that session ends here.
@@ -120,7 +122,7 @@ internal static class PasskeyEndpoints
                 await sessions.EndAsync(replaced.Session, "replaced", http.RequestAborted);
             }
 
-            await sessions.SignInAsync(http, person, PasskeyEvidence.For(outcome.Passkey!));
+            await sessions.SignInAsync(http, person, PasskeyEvidence.For(credential));
         }
 
         return TypedResults.Ok(new CeremonyFinishedResponse("/account"));
@@ -185,7 +187,7 @@ internal static class PasskeyEndpoints
             await sessions.EndAsync(replaced.Session, "replaced", http.RequestAborted);
         }
 
-        await sessions.SignInAsync(http, outcome.Person!, PasskeyEvidence.For(outcome.Passkey!));
+        await sessions.SignInAsync(http, outcome.Person!, PasskeyEvidence.For(outcome.Credential!));
         return TypedResults.Ok(new CeremonyFinishedResponse(LocalUrl.OrHome(request.ReturnUrl)));
     }
 
@@ -196,6 +198,11 @@ internal static class PasskeyEndpoints
         PasskeyFailure.CredentialAlreadyRegistered => "Error.Passkey.AlreadyRegistered",
         PasskeyFailure.IdentitySuspended => "Error.Identity.Suspended",
         PasskeyFailure.WrongIdentity => "Error.Passkey.WrongIdentity",
+        PasskeyFailure.AttestationRefused => "Error.Passkey.AttestationRefused",
+        PasskeyFailure.UnsupportedAlgorithm => "Error.Passkey.UnsupportedAlgorithm",
+        PasskeyFailure.CredentialRevoked => "Error.Passkey.Revoked",
+        PasskeyFailure.CredentialSuspended => "Error.Passkey.Suspended",
+        PasskeyFailure.CounterRegression => "Error.Passkey.Cloned",
         _ => "Error.Passkey.VerificationFailed",
     };
 
@@ -205,6 +212,7 @@ internal static class PasskeyEndpoints
         return document.RootElement.Clone();
     }
 
-    private static ProblemHttpResult Problem(int status, string detail) =>
-        TypedResults.Problem(detail: detail, statusCode: status);
+    private static ProblemHttpResult Problem(int status, string detail, string? reason = null) =>
+        TypedResults.Problem(detail: detail, statusCode: status,
+            extensions: reason is null ? null : new Dictionary<string, object?> { ["reason"] = reason });
 }

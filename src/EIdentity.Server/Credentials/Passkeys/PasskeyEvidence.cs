@@ -1,20 +1,18 @@
-using System.Buffers.Text;
 using EIdentity.Server.Sessions;
-using Microsoft.AspNetCore.Identity;
 
 namespace EIdentity.Server.Credentials.Passkeys;
 
 internal static class PasskeyEvidence
 {
     /// <summary>
-    /// What a passkey sign-in proves. Every passkey is user-verified (the ceremony requires it),
-    /// which reaches <c>substantial</c>. Reaching <c>high</c> needs a verified hardware attestation,
-    /// which the authenticator trust policy decides (not yet in place).
+    /// What a sign-in with this passkey proves (docs/passkey-policy.md). Every ceremony requires
+    /// user verification. A key the policy placed at <c>high</c> is an attested hardware key:
+    /// <c>hwk</c> + <c>user</c> + <c>mfa</c>; any other passkey is proof of possession of a key whose
+    /// storage we cannot vouch for: <c>pop</c> + <c>user</c> + <c>mfa</c> at <c>substantial</c>.
     /// </summary>
-    public static SignInEvidence For(UserPasskeyInfo passkey) => new(
-        Base64Url.EncodeToString(passkey.CredentialId),
-        AuthenticationMethods.LoaSubstantial,
-        passkey.IsUserVerified
-            ? [AuthenticationMethods.ProofOfPossession, AuthenticationMethods.UserPresence, AuthenticationMethods.MultiFactor]
-            : [AuthenticationMethods.ProofOfPossession, AuthenticationMethods.UserPresence]);
+    public static SignInEvidence For(PasskeyCredential credential) => credential.Level == AuthenticationMethods.LoaHigh
+        ? new(credential.CredentialId, AuthenticationMethods.LoaHigh,
+            [AuthenticationMethods.HardwareKey, AuthenticationMethods.UserPresence, AuthenticationMethods.MultiFactor])
+        : new(credential.CredentialId, AuthenticationMethods.LoaSubstantial,
+            [AuthenticationMethods.ProofOfPossession, AuthenticationMethods.UserPresence, AuthenticationMethods.MultiFactor]);
 }

@@ -1,3 +1,5 @@
+using EIdentity.Server.Credentials.Passkeys.Attestation;
+using EIdentity.Server.Credentials.Passkeys.Metadata;
 using EIdentity.Server.Identities;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
@@ -15,6 +17,18 @@ internal static class PasskeysExtensions
                 "Passkeys:AllowedOrigins must hold origins such as https://eid.example.gov.vn (scheme, host, optional port; no path).")
             .ValidateOnStart();
 
+        builder.Services.AddOptions<PasskeyPolicyOptions>()
+            .Bind(builder.Configuration.GetSection(PasskeyPolicyOptions.Section))
+            .ValidateOnStart();
+        builder.AddAuthenticatorMetadata();
+        builder.Services.AddSingleton<IAttestationStatementFormat, NoneAttestationFormat>();
+        builder.Services.AddSingleton<IAttestationStatementFormat, PackedAttestationFormat>();
+        builder.Services.AddSingleton<IAttestationStatementFormat, FidoU2fAttestationFormat>();
+        builder.Services.AddSingleton<IAttestationStatementFormat, TpmAttestationFormat>();
+        builder.Services.AddSingleton<IAttestationStatementFormat, AndroidKeyAttestationFormat>();
+        builder.Services.AddSingleton<IAttestationStatementFormat, AppleAttestationFormat>();
+        builder.Services.AddSingleton<AuthenticatorPolicy>();
+
         builder.Services.AddOptions<IdentityPasskeyOptions>()
             .Configure<IOptions<PasskeyOptions>>((identity, ours) =>
             {
@@ -24,15 +38,31 @@ internal static class PasskeysExtensions
                 // Discoverable credentials allow username-less sign-in; keys that cannot store one
                 // still work identifier-first.
                 identity.ResidentKeyRequirement = "preferred";
-                // Attestation statements are verified by a later trust policy; the object is stored.
+                // Attestation tells us the model; it decides whether the key reaches the high level.
                 identity.AttestationConveyancePreference = "direct";
                 identity.ValidateOrigin = context => ValueTask.FromResult(IsAllowedOrigin(context, ours.Value));
+                identity.VerifyAttestationStatement = context => ValueTask.FromResult(VerifyAttestation(context, anyAuthenticator: false));
             });
 
         // ASP.NET Core Identity's WebAuthn implementation; we drive it directly (no SignInManager).
         builder.Services.AddScoped<IPasskeyHandler<Person>, PasskeyHandler<Person>>();
         builder.Services.AddScoped<PasskeyCeremonies>();
+        builder.Services.AddScoped<PasskeyKeyring>();
+        builder.Services.AddScoped<PasskeyModelReview>();
+        builder.Services.AddHostedService<PasskeyMetadataWatcher>();
         return builder;
+    }
+
+    /// <summary>
+    /// The handler's hook for WebAuthn L3 7.1 steps 21-24. It only takes yes or no, so the verdict
+    /// (format, model, level, reason) is left on the request for <see cref="PasskeyCeremonies"/>.
+    /// </summary>
+    internal static bool VerifyAttestation(PasskeyAttestationStatementVerificationContext context, bool anyAuthenticator)
+    {
+        var policy = context.HttpContext.RequestServices.GetRequiredService<AuthenticatorPolicy>();
+        var verdict = policy.Evaluate(context.AttestationObject, context.ClientDataHash.Span, anyAuthenticator);
+        context.HttpContext.Items[PasskeyCeremonies.VerdictKey] = verdict;
+        return verdict.Accepted;
     }
 
     private static bool IsAllowedOrigin(PasskeyOriginValidationContext context, PasskeyOptions options)

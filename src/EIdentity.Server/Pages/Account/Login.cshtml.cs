@@ -1,5 +1,7 @@
 using EIdentity.Server.Hosting;
+using EIdentity.Server.Sessions;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace EIdentity.Server.Pages.Account;
 
@@ -7,5 +9,14 @@ public sealed class LoginModel : PageModel
 {
     public string ReturnUrl { get; private set; } = "/";
 
-    public void OnGet(string? returnUrl) => ReturnUrl = LocalUrl.OrHome(returnUrl);
+    /// <summary>Whether the portal waiting for this sign-in asked for the high level (a step-up).</summary>
+    public bool HighLevelRequested { get; private set; }
+
+    public void OnGet(string? returnUrl)
+    {
+        ReturnUrl = LocalUrl.OrHome(returnUrl);
+        var query = ReturnUrl.IndexOf('?', StringComparison.Ordinal) is var at and >= 0 ? ReturnUrl[at..] : "";
+        HighLevelRequested = QueryHelpers.ParseQuery(query).TryGetValue("acr_values", out var acr)
+            && acr.ToString().Split(' ').Contains(AuthenticationMethods.LoaHigh, StringComparer.Ordinal);
+    }
 }

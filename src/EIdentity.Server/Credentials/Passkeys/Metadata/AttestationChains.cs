@@ -38,8 +38,9 @@ internal static class AttestationChains
         }
 
         // Some models attest with a certificate that is itself the configured anchor (a per-model
-        // self-signed or batch certificate): it is trusted as is.
-        if (roots.Any(r => r.RawDataMemory.Span.SequenceEqual(attestation.RawDataMemory.Span)))
+        // self-signed or batch certificate), possibly re-issued with other dates: RFC 5280 6.1.1 (d)
+        // defines a trust anchor by its name and public key, not by one certificate's bytes.
+        if (roots.Any(r => IsSameAnchor(r, attestation)))
         {
             return ChainResult.Trusted;
         }
@@ -112,6 +113,10 @@ internal static class AttestationChains
             ? $"{role} is not valid before {notBefore.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}."
             : null;
     }
+
+    private static bool IsSameAnchor(X509Certificate2 root, X509Certificate2 certificate) =>
+        root.SubjectName.RawData.AsSpan().SequenceEqual(certificate.SubjectName.RawData)
+        && root.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(certificate.PublicKey.ExportSubjectPublicKeyInfo());
 
     private static bool IsSelfIssued(X509Certificate2 certificate) =>
         certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData);

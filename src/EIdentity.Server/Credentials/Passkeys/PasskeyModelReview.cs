@@ -1,0 +1,121 @@
+using EIdentity.Server.Audit;
+using EIdentity.Server.Credentials.Passkeys.Metadata;
+using EIdentity.Server.Persistence;
+using EIdentity.Server.Sessions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace EIdentity.Server.Credentials.Passkeys;
+
+/// <summary>What one review of registered keys against the metadata changed.</summary>
+internal sealed record ModelReviewResult(int Suspended, int Downgraded, int Restored);
+
+/// <summary>
+/// Re-judges registered keys when an authenticator model's status changes after they were
+/// enrolled (a new MDS3 BLOB, an edited allow-list): compromised models suspend or downgrade their
+/// keys, per <see cref="PasskeyPolicyOptions"/>, and every change is audited. Idempotent: several
+/// nodes reviewing the same metadata change each key once.
+/// </summary>
+internal sealed partial class PasskeyModelReview(
+    EIdentityDbContext db,
+    IAuthenticatorCatalog catalog,
+    PasskeyKeyring keyring,
+    AuditLog audit,
+    IOptionsMonitor<PasskeyPolicyOptions> options,
+    ILogger<PasskeyModelReview> logger)
+{
+    public async Task<ModelReviewResult> ReviewAsync(CancellationToken cancellationToken = default)
+    {
+        var policy = options.CurrentValue;
+        var snapshot = catalog.Current;
+        int suspended = 0, downgraded = 0, restored = 0;
+
+        // Keys are matched to models by AAGUID; U2F keys (all-zero AAGUID) are judged at registration only.
+        var aaguids = await db.PasskeyCredentials.Where(c => c.Status == PasskeyStatus.Active && c.Aaguid != Guid.Empty)
+            .Select(c => c.Aaguid).Distinct().ToListAsync(cancellationToken);
+        foreach (var aaguid in aaguids)
+        {
+            var status = snapshot.Find(aaguid, null)?.Status;
+            var refused = status is not null && policy.EffectiveRefusedStatuses.Contains(status, StringComparer.Ordinal);
+            var suspends = refused && policy.EffectiveSuspendingStatuses.Contains(status!, StringComparer.Ordinal);
+            var keys = await db.PasskeyCredentials
+                .Where(c => c.Aaguid == aaguid && c.Status == PasskeyStatus.Active && c.ModelStatus != status)
+                .ToListAsync(cancellationToken);
+            foreach (var key in keys)
+            {
+                key.ModelStatus = status;
+                if (suspends)
+                {
+                    await keyring.SuspendAsync(key, PasskeyStatusReasons.ModelStatusPrefix + status, "system", cancellationToken);
+                    suspended++;
+                }
+                else if (refused && key.Level != AuthenticationMethods.LoaSubstantial)
+                {
+                    key.Level = AuthenticationMethods.LoaSubstantial;
+                    await db.SaveChangesAsync(cancellationToken);
+                    await audit.RecordAsync(new AuditEntry("passkey.downgraded", "system", key.PersonId, key.CredentialId, "model-status:" + status), cancellationToken);
+                    downgraded++;
+                }
+                else if (!refused && key.Level != key.AttestedLevel)
+                {
+                    key.Level = key.AttestedLevel;
+                    await db.SaveChangesAsync(cancellationToken);
+                    await audit.RecordAsync(new AuditEntry("passkey.restored", "system", key.PersonId, key.CredentialId, "model-status:" + (status ?? "none")), cancellationToken);
+                    restored++;
+                }
+                else
+                {
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+            }
+        }
+
+        if (suspended + downgraded + restored > 0)
+        {
+            LogReviewed(logger, snapshot.Version, suspended, downgraded, restored);
+        }
+
+        return new(suspended, downgraded, restored);
+    }
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Warning, Message = "Authenticator metadata {Version} reviewed: {Suspended} keys suspended, {Downgraded} downgraded, {Restored} restored.")]
+    private static partial void LogReviewed(ILogger logger, string version, int suspended, int downgraded, int restored);
+}
+
+/// <summary>Runs <see cref="PasskeyModelReview"/> whenever the loaded metadata changes.</summary>
+internal sealed partial class PasskeyMetadataWatcher(
+    IServiceScopeFactory scopes,
+    IAuthenticatorCatalog catalog,
+    TimeProvider time,
+    ILogger<PasskeyMetadataWatcher> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    private string? _reviewedVersion;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        do
+        {
+            try
+            {
+                var version = catalog.Current.Version;
+                if (version != _reviewedVersion)
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    await scope.ServiceProvider.GetRequiredService<PasskeyModelReview>().ReviewAsync(stoppingToken);
+                    _reviewedVersion = version;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The database may be migrating or briefly unreachable; the next tick tries again.
+                LogReviewFailed(logger, ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Error, Message = "Reviewing registered keys against the authenticator metadata failed.")]
+    private static partial void LogReviewFailed(ILogger logger, Exception exception);
+}
