@@ -54,6 +54,9 @@ public sealed class PackedTestAttestation : TestAttestation
     /// <summary>When set, <c>x5c[0]</c> holds these bytes instead of a certificate.</summary>
     public byte[]? CertificateBytesOverride { get; set; }
 
+    /// <summary>When set, the attestation certificate's validity period (to make an expired one).</summary>
+    public (DateTimeOffset NotBefore, DateTimeOffset NotAfter)? CertificateValidity { get; set; }
+
     /// <summary>Attestation with a certificate the given CA issues (x5c mode).</summary>
     public static PackedTestAttestation WithCertificate(TestCertificateAuthority authority)
     {
@@ -137,7 +140,7 @@ public sealed class PackedTestAttestation : TestAttestation
             request.CertificateExtensions.Add(AaguidExtension(value, AaguidExtensionIsCritical));
         }
 
-        using var certificate = authority.Issue(request);
+        using var certificate = authority.Issue(request, CertificateValidity?.NotBefore, CertificateValidity?.NotAfter);
         return certificate.RawData;
     }
 

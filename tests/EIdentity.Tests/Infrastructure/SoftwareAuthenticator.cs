@@ -71,6 +71,9 @@ public sealed class SoftwareAuthenticator : IDisposable
     /// </summary>
     public TestAttestation? Attestation { get; set; }
 
+    /// <summary>When not null, the COSE algorithm written into new credential public keys instead of ES256 (to test refusals).</summary>
+    public int? CoseAlgorithmOverride { get; set; }
+
     /// <summary>When not null, the next assertion reports this signature counter (then clears itself).</summary>
     public uint? NextSignCount { get; set; }
 
@@ -114,7 +117,7 @@ public sealed class SoftwareAuthenticator : IDisposable
         try
         {
             var clientDataJson = BuildClientDataJson("webauthn.create", challenge);
-            var coseKey = EncodeCoseKey(key);
+            var coseKey = EncodeCoseKey(key, CoseAlgorithmOverride ?? CoseAlgorithmEs256);
             var authenticatorData = BuildAuthenticatorData(rpId, FlagAttestedCredentialData, signCount: 0, BuildAttestedCredentialData(Aaguid, credentialId, coseKey));
             var attestationObject = Attestation is null
                 ? BuildNoneAttestationObject(authenticatorData)
@@ -287,7 +290,7 @@ public sealed class SoftwareAuthenticator : IDisposable
     }
 
     // RFC 9053 7.1.1 EC2 key, in CTAP2 canonical order: kty, alg, crv, x, y.
-    private static byte[] EncodeCoseKey(ECDsa key)
+    private static byte[] EncodeCoseKey(ECDsa key, int algorithm)
     {
         var point = key.ExportParameters(includePrivateParameters: false).Q;
         if (point.X is not { Length: 32 } x || point.Y is not { Length: 32 } y)
@@ -300,7 +303,7 @@ public sealed class SoftwareAuthenticator : IDisposable
         writer.WriteInt32(1);
         writer.WriteInt32(CoseKeyTypeEc2);
         writer.WriteInt32(3);
-        writer.WriteInt32(CoseAlgorithmEs256);
+        writer.WriteInt32(algorithm);
         writer.WriteInt32(-1);
         writer.WriteInt32(CoseCurveP256);
         writer.WriteInt32(-2);
