@@ -1,0 +1,30 @@
+using EIdentity.Server.Audit;
+using EIdentity.Server.Persistence;
+using EIdentity.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EIdentity.Tests.PostgreSql;
+
+/// <summary>The audit log's hash chain when several nodes append to it at the same moment.</summary>
+public sealed class PostgreSqlAuditTests
+{
+    [Fact]
+    public async Task Two_nodes_appending_at_once_leave_one_unbroken_chain()
+    {
+        var database = Suites.NewPostgresDatabase("eid_audit");
+        await using var nodeA = new EIdentityServerFactory(database);
+        _ = nodeA.Services; // migrates
+        await using var nodeB = new EIdentityServerFactory(database);
+        var logs = new[] { nodeA.Services.GetRequiredService<AuditLog>(), nodeB.Services.GetRequiredService<AuditLog>() };
+
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            logs[i % 2].RecordAsync(new AuditEntry("test.event", $"node-{i % 2}", Target: $"item-{i}"), TestContext.Current.CancellationToken)));
+
+        await using var scope = nodeA.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<EIdentityDbContext>();
+        var verification = await AuditLog.VerifyAsync(db, TestContext.Current.CancellationToken);
+        Assert.True(verification.IsIntact, verification.Problem);
+        Assert.Equal(40, await db.AuditEvents.CountAsync(e => e.Type == "test.event", TestContext.Current.CancellationToken));
+    }
+}
