@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Credentials.Passkeys.Attestation;
 using EIdentity.Server.Identities;
@@ -139,6 +140,51 @@ public sealed class AuthenticatorPolicyTests(PolicyServer policy) : IClassFixtur
         var (detail, reason) = await ProblemAsync(response);
         Assert.Contains("không được chấp nhận", detail, StringComparison.Ordinal);
         Assert.Contains("does not chain", reason, StringComparison.Ordinal);
+        Assert.Equal(0, await KeysOfAsync(nationalId));
+    }
+
+    [Fact]
+    public async Task Attested_registration_made_for_another_relying_party_is_refused()
+    {
+        var aaguid = Guid.NewGuid();
+        policy.AllowModels(new AllowedModel(aaguid, "Khóa FIDO2 thử nghiệm", [policy.AttestationRoot.Certificate]));
+        var nationalId = OidcTestKit.NewNationalId();
+        var (_, activation) = await Server.CreateCitizenAsync(nationalId);
+        using var citizen = new Citizen(Server);
+        using var phished = new SoftwareAuthenticator(EIdentityServerFactory.Origin, rpId: "eid-gov.example")
+        {
+            Attestation = PackedTestAttestation.WithCertificate(policy.AttestationRoot),
+            Aaguid = aaguid,
+        };
+
+        var options = await citizen.Browser.PostAsJsonAsync("/api/passkeys/registration/options", new { activationCode = activation });
+        var started = await options.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        var body = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            ceremonyId = started.GetProperty("ceremonyId").GetString(),
+            credential = System.Text.Json.JsonDocument.Parse(phished.Register(started.GetProperty("options").GetRawText())).RootElement,
+        });
+        var response = await citizen.Browser.PostAsync("/api/passkeys/registration", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        await Expect.Status(HttpStatusCode.BadRequest, response);
+        Assert.Equal(0, await KeysOfAsync(nationalId));
+    }
+
+    [Fact]
+    public async Task Attested_registration_signed_over_another_challenge_is_refused()
+    {
+        var aaguid = Guid.NewGuid();
+        policy.AllowModels(new AllowedModel(aaguid, "Khóa FIDO2 thử nghiệm", [policy.AttestationRoot.Certificate]));
+        var nationalId = OidcTestKit.NewNationalId();
+        var (_, activation) = await Server.CreateCitizenAsync(nationalId);
+        using var citizen = new Citizen(Server);
+        citizen.Key.Attestation = PackedTestAttestation.WithCertificate(policy.AttestationRoot);
+        citizen.Key.Aaguid = aaguid;
+        citizen.Key.OverrideChallenge = "c3RhbGUtY2hhbGxlbmdlLWZyb20tYW4tZWFybGllci1jZXJlbW9ueQ";
+
+        var response = await citizen.EnrolAsync(activation);
+
+        await Expect.Status(HttpStatusCode.BadRequest, response);
         Assert.Equal(0, await KeysOfAsync(nationalId));
     }
 

@@ -16,12 +16,17 @@ namespace EIdentity.Tests.Credentials.Passkeys;
 /// MDS3 BLOB signed by a test "FIDO Alliance" root, both rewritten by tests and reloaded at once.
 /// Tests of a class run one after another, so each may replace the metadata wholesale.
 /// </summary>
-public sealed class PolicyServer : IAsyncDisposable
+public class PolicyServer : IAsyncDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "eidentity-policy-tests", Guid.NewGuid().ToString("N"));
     private long _blobNumber = 1;
 
     public PolicyServer()
+        : this(null)
+    {
+    }
+
+    protected PolicyServer(Dictionary<string, string?>? settings)
     {
         Directory.CreateDirectory(_directory);
         MetadataRoot = TestCertificateAuthority.CreateRoot("CN=Test FIDO Metadata Root, O=EIdentity Tests");
@@ -32,12 +37,13 @@ public sealed class PolicyServer : IAsyncDisposable
         BlobPath = Path.Combine(_directory, "mds.jwt");
         File.WriteAllText(AllowListPath, """{ "authenticators": [] }""");
         WriteBlob([]);
-        Server = new EIdentityServerFactory(overrides: new()
+        var overrides = new Dictionary<string, string?>(settings ?? [])
         {
             ["Passkeys:Metadata:AllowListPath"] = AllowListPath,
             ["Passkeys:Metadata:BlobPath"] = BlobPath,
             ["Passkeys:Metadata:BlobRootCertificatePath"] = rootPath,
-        });
+        };
+        Server = new EIdentityServerFactory(overrides: overrides);
     }
 
     public EIdentityServerFactory Server { get; }
@@ -98,6 +104,7 @@ public sealed class PolicyServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         await Server.DisposeAsync();
         MetadataRoot.Dispose();
         AttestationRoot.Dispose();
@@ -125,6 +132,9 @@ public sealed class PolicyServer : IAsyncDisposable
 
     private void Reload() => Server.Services.GetRequiredService<IAuthenticatorCatalog>().Reload();
 }
+
+/// <summary>A server whose policy lets only keys of known models register.</summary>
+public sealed class StrictPolicyServer() : PolicyServer(new() { ["Passkeys:Policy:RequireKnownAuthenticator"] = "true" });
 
 public sealed record AllowedModel(Guid Aaguid, string Description, IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> Roots, bool Hardware = true);
 
