@@ -31,6 +31,10 @@ public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // An empty authenticator allow-list of its own, unless a test brings one.
+        Directory.CreateDirectory(_dataDirectory);
+        var allowList = Path.Combine(_dataDirectory, "allow-list.json");
+        File.WriteAllText(allowList, """{ "authenticators": [] }""");
         builder.ConfigureAppConfiguration((_, config) =>
         {
             var settings = new Dictionary<string, string?>
@@ -43,6 +47,7 @@ public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
                 ["RateLimits:SignInPerMinute"] = "100000",
                 ["RateLimits:GlobalPerMinute"] = "1000000",
                 ["PublicOrigin"] = Origin,
+                ["Passkeys:Metadata:AllowListPath"] = allowList,
             };
             var index = 0;
             foreach (var portal in TestPortals.All)
