@@ -216,10 +216,12 @@ internal sealed partial class PasskeyCeremonies(
         {
             var reason = result.Failure.Message;
             LogAssertionRefused(logger, ceremony.PersonId, reason);
-            // WebAuthn L3 7.2 step 22: the handler checks the counter only after the signature
-            // verified, so this is the real key (or a copy of it) speaking, not a forger.
-            if (claimedId is not null && reason.Contains("signature counter", StringComparison.OrdinalIgnoreCase)
-                && await users.FindByPasskeyIdAsync(Base64Url.DecodeFromChars(claimedId)) is { } owner)
+            // WebAuthn L3 7.2 step 22: a counter that did not move forward, on a response the
+            // credential key really signed, is the real key or a copy of it speaking.
+            if (claimedId is not null
+                && await users.FindByPasskeyIdAsync(Base64Url.DecodeFromChars(claimedId)) is { } owner
+                && await users.GetPasskeyAsync(owner, Base64Url.DecodeFromChars(claimedId)) is { } stored
+                && CounterRegression.IsProvenBy(reason, credentialJson, stored))
             {
                 credential ??= AddUnattestedRecord(claimedId, owner.Id);
                 LogCounterRegression(logger, owner.Id, claimedId);

@@ -68,6 +68,48 @@ public sealed partial class PasskeyLifecycleTests(SharedServer shared) : IClassF
         Assert.Equal(PasskeyStatus.Active, (await CredentialAsync(citizen.Key.CredentialIds.Single())).Status);
     }
 
+    [Theory]
+    [InlineData("userHandle")]
+    [InlineData("origin")]
+    public async Task Anonymous_request_naming_a_citizens_key_cannot_get_it_suspended(string whereTheBaitGoes)
+    {
+        var (victim, _, nationalId) = await _server.ActivatedCitizenAsync();
+        using var _ = victim;
+        using var attacker = new Citizen(_server);
+        var (ceremonyId, options) = await attacker.BeginSignInAsync(nationalId);
+        var challenge = System.Text.Json.JsonDocument.Parse(options).RootElement.GetProperty("challenge").GetString();
+        var bait = "The authenticator's signature counter is unexpectedly less than or equal to the stored signature counter.";
+        var clientData = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            type = "webauthn.get",
+            challenge,
+            origin = whereTheBaitGoes == "origin" ? bait : EIdentityServerFactory.Origin,
+        });
+        var id = victim.Key.CredentialIds.Single();
+        var forged = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            id,
+            rawId = id,
+            type = "public-key",
+            clientExtensionResults = new { },
+            response = new
+            {
+                clientDataJSON = B64(System.Text.Encoding.UTF8.GetBytes(clientData)),
+                authenticatorData = B64(new byte[37]),
+                signature = B64(new byte[64]),
+                userHandle = whereTheBaitGoes == "userHandle" ? B64(System.Text.Encoding.UTF8.GetBytes(bait)) : null,
+            },
+        });
+
+        var refused = await attacker.FinishSignInAsync(ceremonyId, forged);
+
+        await Expect.Status(HttpStatusCode.BadRequest, refused);
+        Assert.Equal(PasskeyStatus.Active, (await CredentialAsync(id)).Status);
+        await Expect.Status(HttpStatusCode.OK, await SignInWithAsync(victim, victim.Key));
+
+        static string B64(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+    }
+
     [Fact]
     public async Task Account_page_lists_each_key_with_its_level_and_when_it_was_last_used()
     {
