@@ -199,6 +199,6 @@ internal static class PasskeyCommands
         using var document = JsonDocument.Parse(credentialJson);
         return document.RootElement.ValueKind == JsonValueKind.Object
             && document.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
-            && Base64Url.IsValid(id.GetString()) ? id.GetString() : null;
+            && Base64Url.IsValid(id.GetString()) ? Base64Url.EncodeToString(Base64Url.DecodeFromChars(id.GetString())) : null;
     }
 }

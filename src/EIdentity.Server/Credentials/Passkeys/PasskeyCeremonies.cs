@@ -137,10 +137,16 @@ internal sealed partial class PasskeyCeremonies(
             return new(PasskeyFailure.IdentitySuspended, person, null, null);
         }
 
-        // The attested id (what the handler verified) must be new too.
+        // The attested id (what the handler verified) must be new too, and never withdrawn.
         if (await users.FindByPasskeyIdAsync(result.Passkey.CredentialId) is not null)
         {
             return new(PasskeyFailure.CredentialAlreadyRegistered, person, null, null);
+        }
+
+        var attestedId = Base64Url.EncodeToString(result.Passkey.CredentialId);
+        if (await db.PasskeyCredentials.AsNoTracking().AnyAsync(c => c.CredentialId == attestedId, http.RequestAborted))
+        {
+            return new(PasskeyFailure.CredentialRevoked, person, null, null);
         }
 
         return new(PasskeyFailure.None, person, result.Passkey, ceremony.ActivationCodeId, null, verdict);
@@ -149,6 +155,8 @@ internal sealed partial class PasskeyCeremonies(
     public async Task<PasskeyCredential> StorePasskeyAsync(Person person, UserPasskeyInfo passkey, string name, AttestationVerdict verdict)
     {
         passkey.Name = name;
+        // Identity's record and ours are written together or not at all.
+        await using var transaction = await db.Database.BeginTransactionAsync();
         var stored = await users.AddOrUpdatePasskeyAsync(person, passkey);
         if (!stored.Succeeded)
         {
@@ -164,7 +172,7 @@ internal sealed partial class PasskeyCeremonies(
             Aaguid = verdict.Aaguid,
             AttestationType = verdict.Type,
             AttestationTrusted = verdict.ChainTrusted,
-            Model = verdict.Model,
+            Model = verdict.Model is { Length: > 200 } model ? model[..200] : verdict.Model,
             ModelStatus = verdict.ModelStatus,
             Level = verdict.Level,
             AttestedLevel = verdict.Level,
@@ -173,6 +181,7 @@ internal sealed partial class PasskeyCeremonies(
         };
         db.PasskeyCredentials.Add(credential);
         await db.SaveChangesAsync();
+        await transaction.CommitAsync();
         LogPasskeyEnrolled(logger, person.Id, credentialId, verdict.Format, verdict.Level);
         await audit.RecordAsync(new AuditEntry("passkey.enrolled", "citizen", person.Id, credentialId,
             $"format={verdict.Format} type={verdict.Type} trusted={verdict.ChainTrusted} level={verdict.Level}"));

@@ -132,12 +132,11 @@ internal sealed partial class PasskeyKeyring(
     /// </summary>
     public async Task<(KeyringChange Change, Guid? PersonId)> RevokeAsync(string credentialId, string actor, string? note, CancellationToken cancellationToken = default)
     {
-        if (!Base64Url.IsValid(credentialId) || credentialId.Length > 1364)
+        if (!CredentialIds.TryCanonical(credentialId, out _, out var rawId))
         {
             return (KeyringChange.NotFound, null);
         }
 
-        var rawId = Base64Url.DecodeFromChars(credentialId);
         var owner = await users.FindByPasskeyIdAsync(rawId);
         var record = await db.PasskeyCredentials.SingleOrDefaultAsync(c => c.CredentialId == credentialId, cancellationToken);
         if (owner is null && record is null)
@@ -197,8 +196,8 @@ internal sealed partial class PasskeyKeyring(
     }
 
     private async Task<UserPasskeyInfo?> FindPasskeyAsync(Person person, string credentialId)
-        => Base64Url.IsValid(credentialId) && credentialId.Length <= 1364
-            ? await users.GetPasskeyAsync(person, Base64Url.DecodeFromChars(credentialId))
+        => CredentialIds.TryCanonical(credentialId, out _, out var raw)
+            ? await users.GetPasskeyAsync(person, raw)
             : null;
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Warning, Message = "Passkey {CredentialId} of identity {PersonId} suspended: {Reason}.")]

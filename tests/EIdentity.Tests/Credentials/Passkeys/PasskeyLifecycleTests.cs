@@ -223,6 +223,27 @@ public sealed partial class PasskeyLifecycleTests(SharedServer shared) : IClassF
         await Expect.Status(HttpStatusCode.OK, await SignInWithAsync(owner, owner.Key));
     }
 
+    [Theory]
+    [InlineData("{0}==")]
+    [InlineData(" {0}")]
+    [InlineData("{0}\n")]
+    public async Task Credential_id_spelled_another_way_names_no_key(string spelling)
+    {
+        var (citizen, _, _) = await _server.ActivatedCitizenAsync();
+        using var _ = citizen;
+        var id = citizen.Key.CredentialIds.Single();
+        var other = string.Format(System.Globalization.CultureInfo.InvariantCulture, spelling, id);
+
+        var removed = await PostFormAsync(citizen.Browser, "/account/keys/remove", new() { ["id"] = other, ["confirmLast"] = "true" });
+        await using var scope = _server.Services.CreateAsyncScope();
+        var (revoked, _) = await scope.ServiceProvider.GetRequiredService<PasskeyKeyring>().RevokeAsync(other, "test", null, Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, removed.StatusCode);
+        Assert.Equal(KeyringChange.NotFound, revoked);
+        Assert.Equal(PasskeyStatus.Active, (await CredentialAsync(id)).Status);
+        await Expect.Status(HttpStatusCode.OK, await SignInWithAsync(citizen, citizen.Key));
+    }
+
     private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string action, Dictionary<string, string> fields, string formPage = "/account")
     {
         var page = await browser.GetStringAsync(formPage, Ct);
