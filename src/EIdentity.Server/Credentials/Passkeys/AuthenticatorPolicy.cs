@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using EIdentity.Server.Credentials.Passkeys.Attestation;
 using EIdentity.Server.Credentials.Passkeys.Metadata;
 using EIdentity.Server.Sessions;
@@ -39,6 +40,10 @@ internal sealed class AuthenticatorPolicy(
     TimeProvider time)
 {
     private const byte FlagBackupEligible = 0x08;
+    private const string PackedFormat = "packed";
+    private const string TpmFormat = "tpm";
+    private const string FidoU2fFormat = "fido-u2f";
+    private const string AaguidExtensionOid = "1.3.6.1.4.1.45724.1.1.4";
 
     private readonly Dictionary<string, IAttestationStatementFormat> _formats =
         formats.ToDictionary(f => f.Identifier, StringComparer.Ordinal);
@@ -97,12 +102,22 @@ internal sealed class AuthenticatorPolicy(
             return new(true, attestation.Format, aaguid, statement.Type, false, null, null, AuthenticationMethods.LoaSubstantial, null, notes);
         }
 
-        var model = catalog.Current.Find(aaguid, statement.TrustPath.Count > 0 ? statement.TrustPath[0] : null);
-        if (model?.Status is { } status && policy.EffectiveRefusedStatuses.Contains(status, StringComparer.Ordinal))
+        var snapshot = catalog.Current;
+        var leaf = statement.TrustPath.Count > 0 ? statement.TrustPath[0] : null;
+        // fido-u2f signs neither the AAGUID nor the flags (WebAuthn L3 8.6): a U2F key is known by
+        // its attestation certificate alone, whatever AAGUID the authenticator data claims.
+        var claimedAaguid = attestation.Format == FidoU2fFormat ? Guid.Empty : aaguid;
+        var model = snapshot.Find(claimedAaguid, leaf);
+        // A certificate listed (by key identifier) under a compromised model is refused whatever model it claims.
+        var byCertificate = leaf is not null && claimedAaguid != Guid.Empty ? snapshot.Find(Guid.Empty, leaf) : null;
+        foreach (var known in new[] { model, byCertificate })
         {
-            return AttestationVerdict.Refused(
-                $"The FIDO Alliance metadata reports this authenticator model ({model.Description}) as {status}; it cannot be registered.",
-                attestation.Format, aaguid, statement.Type, model.Description, status);
+            if (known?.Status is { } status && policy.EffectiveRefusedStatuses.Contains(status, StringComparer.Ordinal))
+            {
+                return AttestationVerdict.Refused(
+                    $"The FIDO Alliance metadata reports this authenticator model ({known.Description}) as {status}; it cannot be registered.",
+                    attestation.Format, aaguid, statement.Type, known.Description, status);
+            }
         }
 
         var trusted = false;
@@ -146,6 +161,15 @@ internal sealed class AuthenticatorPolicy(
             {
                 notes.Add($"The policy does not accept {model.Source} metadata for the high level.");
             }
+            else if (attestation.Format is not (PackedFormat or TpmFormat))
+            {
+                // android-key does not cover the UV flag, apple keys are synchronised, U2F keys cannot verify the user.
+                notes.Add($"A {attestation.Format} attestation does not vouch for a hardware-bound, user-verifying key.");
+            }
+            else if (!IsBoundToModel(leaf!, aaguid, model, snapshot))
+            {
+                notes.Add("The attestation certificate does not name the model (no AAGUID extension) and its root is shared with other models, so the model claim is not proven.");
+            }
             else if ((data.Flags & FlagBackupEligible) != 0)
             {
                 notes.Add("The credential can be synchronised to other devices (backup eligible), so it is not bound to one hardware key.");
@@ -162,4 +186,25 @@ internal sealed class AuthenticatorPolicy(
 
         return new(true, attestation.Format, aaguid, statement.Type, trusted, model?.Description, model?.Status, level, null, notes);
     }
+
+    /// <summary>
+    /// Whether the model the authenticator data claims is proven by the certificate: the certificate
+    /// names the AAGUID itself (id-fido-gen-ce-aaguid; the format verifier already refused a
+    /// mismatch), or it chains to roots no other known model trusts, so only this model's
+    /// attestation keys can have signed it.
+    /// </summary>
+    private static bool IsBoundToModel(X509Certificate2 leaf, Guid aaguid, AuthenticatorModel model, IAuthenticatorCatalogSnapshot snapshot)
+    {
+        if (leaf.Extensions[AaguidExtensionOid] is not null)
+        {
+            return aaguid != Guid.Empty;
+        }
+
+        return !snapshot.Models.Any(other => !ReferenceEquals(other, model) && other.Aaguid != model.Aaguid
+            && other.AttestationRoots.Any(theirs => model.AttestationRoots.Any(ours => SameAnchor(ours, theirs))));
+    }
+
+    private static bool SameAnchor(X509Certificate2 a, X509Certificate2 b) =>
+        a.SubjectName.RawData.AsSpan().SequenceEqual(b.SubjectName.RawData)
+        && a.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(b.PublicKey.ExportSubjectPublicKeyInfo());
 }

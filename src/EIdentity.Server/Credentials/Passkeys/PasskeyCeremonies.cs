@@ -152,8 +152,10 @@ internal sealed partial class PasskeyCeremonies(
         return new(PasskeyFailure.None, person, result.Passkey, ceremony.ActivationCodeId, null, verdict);
     }
 
-    public async Task<PasskeyCredential> StorePasskeyAsync(Person person, UserPasskeyInfo passkey, string name, AttestationVerdict verdict)
+    /// <param name="levelCap">When set, the key is bound at no higher level than this (the acr of the session adding it).</param>
+    public async Task<PasskeyCredential> StorePasskeyAsync(Person person, UserPasskeyInfo passkey, string name, AttestationVerdict verdict, string? levelCap = null)
     {
+        var level = levelCap == AuthenticationMethods.LoaSubstantial ? AuthenticationMethods.LoaSubstantial : verdict.Level;
         passkey.Name = name;
         // Identity's record and ours are written together or not at all.
         await using var transaction = await db.Database.BeginTransactionAsync();
@@ -174,17 +176,17 @@ internal sealed partial class PasskeyCeremonies(
             AttestationTrusted = verdict.ChainTrusted,
             Model = verdict.Model is { Length: > 200 } model ? model[..200] : verdict.Model,
             ModelStatus = verdict.ModelStatus,
-            Level = verdict.Level,
-            AttestedLevel = verdict.Level,
+            Level = level,
+            AttestedLevel = level,
             Status = PasskeyStatus.Active,
             RegisteredAt = time.GetUtcNow(),
         };
         db.PasskeyCredentials.Add(credential);
         await db.SaveChangesAsync();
         await transaction.CommitAsync();
-        LogPasskeyEnrolled(logger, person.Id, credentialId, verdict.Format, verdict.Level);
+        LogPasskeyEnrolled(logger, person.Id, credentialId, verdict.Format, level);
         await audit.RecordAsync(new AuditEntry("passkey.enrolled", "citizen", person.Id, credentialId,
-            $"format={verdict.Format} type={verdict.Type} trusted={verdict.ChainTrusted} level={verdict.Level}"));
+            $"format={verdict.Format} type={verdict.Type} trusted={verdict.ChainTrusted} level={level}{(level != verdict.Level ? " (capped by session)" : "")}"));
         return credential;
     }
 

@@ -5,6 +5,7 @@ using EIdentity.Server.Localization;
 using EIdentity.Server.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 
 namespace EIdentity.Server.Credentials.Passkeys;
 
@@ -39,7 +40,7 @@ internal static class PasskeyEndpoints
 
     private static async Task<Results<Ok<CeremonyOptionsResponse>, ProblemHttpResult>> BeginRegistrationAsync(
         HttpContext http, IdentityRegistry registry, SessionService sessions,
-        PasskeyCeremonies ceremonies, IStringLocalizer<SharedResource> text)
+        PasskeyCeremonies ceremonies, IOptions<PasskeyOptions> options, TimeProvider time, IStringLocalizer<SharedResource> text)
     {
         if (await JsonBody.ReadAsync<RegistrationOptionsRequest>(http.Request) is not { } request)
         {
@@ -67,6 +68,11 @@ internal static class PasskeyEndpoints
                 return Problem(StatusCodes.Status401Unauthorized, text["Error.SignInRequired"]);
             }
 
+            if (!options.Value.IsRecentEnoughForKeyChanges(current.Value.Session.AuthenticatedAt, time.GetUtcNow()))
+            {
+                return Problem(StatusCodes.Status401Unauthorized, text["Error.Passkey.SignInAgain"]);
+            }
+
             person = current.Value.Person;
         }
 
@@ -76,7 +82,7 @@ internal static class PasskeyEndpoints
 
     private static async Task<Results<Ok<CeremonyFinishedResponse>, ProblemHttpResult>> FinishRegistrationAsync(
         HttpContext http, IdentityRegistry registry, SessionService sessions,
-        PasskeyCeremonies ceremonies, IStringLocalizer<SharedResource> text)
+        PasskeyCeremonies ceremonies, IOptions<PasskeyOptions> options, TimeProvider time, IStringLocalizer<SharedResource> text)
     {
         if (await JsonBody.ReadAsync<FinishCeremonyRequest>(http.Request) is not { } request)
         {
@@ -111,9 +117,16 @@ internal static class PasskeyEndpoints
             // Adding a key needs the session of the same person that began the ceremony.
             return Problem(StatusCodes.Status401Unauthorized, text["Error.SignInRequired"]);
         }
+        else if (!options.Value.IsRecentEnoughForKeyChanges(current.Value.Session.AuthenticatedAt, time.GetUtcNow()))
+        {
+            return Problem(StatusCodes.Status401Unauthorized, text["Error.Passkey.SignInAgain"]);
+        }
 
+        // A key added from a session is bound at no higher level than that session was signed in
+        // at; a registrar's activation letter is the other way to bind a key at its attested level.
+        var levelCap = outcome.ActivationCodeId is null ? current!.Value.Session.Acr : null;
         var count = (await ceremonies.CountPasskeysAsync(person)) + 1;
-        var credential = await ceremonies.StorePasskeyAsync(person, outcome.Passkey!, text["Passkey.DefaultName", count], outcome.Verdict!);
+        var credential = await ceremonies.StorePasskeyAsync(person, outcome.Passkey!, text["Passkey.DefaultName", count], outcome.Verdict!, levelCap);
         if (current?.Person.Id != person.Id)
         {
             // Activation in a browser signed in as someone else: that session ends here.

@@ -35,11 +35,16 @@ internal sealed partial class PasskeyModelReview(
             .Select(c => c.Aaguid).Distinct().ToListAsync(cancellationToken);
         foreach (var aaguid in aaguids)
         {
-            var status = snapshot.Find(aaguid, null)?.Status;
+            var model = snapshot.Find(aaguid, null);
+            var status = model?.Status;
             var refused = status is not null && policy.EffectiveRefusedStatuses.Contains(status, StringComparer.Ordinal);
             var suspends = refused && policy.EffectiveSuspendingStatuses.Contains(status!, StringComparer.Ordinal);
+            // High stays only while the model is still known, in hardware, from an accepted source and not compromised.
+            var highStillEarned = model is not null && !refused && model.IsHardware && policy.EffectiveHighLevelSources.Contains(model.Source);
+            var reason = refused ? "model-status:" + status : model is null ? "model-unknown" : "model-no-longer-high";
+
             var keys = await db.PasskeyCredentials
-                .Where(c => c.Aaguid == aaguid && c.Status == PasskeyStatus.Active && c.ModelStatus != status)
+                .Where(c => c.Aaguid == aaguid && c.Status == PasskeyStatus.Active)
                 .ToListAsync(cancellationToken);
             foreach (var key in keys)
             {
@@ -49,25 +54,26 @@ internal sealed partial class PasskeyModelReview(
                     await keyring.SuspendAsync(key, PasskeyStatusReasons.ModelStatusPrefix + status, "system", cancellationToken);
                     suspended++;
                 }
-                else if (refused && key.Level != AuthenticationMethods.LoaSubstantial)
+                else if (!highStillEarned && key.Level == AuthenticationMethods.LoaHigh)
                 {
                     key.Level = AuthenticationMethods.LoaSubstantial;
                     await db.SaveChangesAsync(cancellationToken);
-                    await audit.RecordAsync(new AuditEntry("passkey.downgraded", "system", key.PersonId, key.CredentialId, "model-status:" + status), cancellationToken);
+                    // Sessions this key started at high must not keep that level.
+                    await keyring.EndSessionsEstablishedWithAsync(key.CredentialId, "credential_downgraded", cancellationToken);
+                    await audit.RecordAsync(new AuditEntry("passkey.downgraded", "system", key.PersonId, key.CredentialId, reason), CancellationToken.None);
                     downgraded++;
                 }
-                else if (!refused && key.Level != key.AttestedLevel)
+                else if (highStillEarned && key.AttestedLevel == AuthenticationMethods.LoaHigh && key.Level != AuthenticationMethods.LoaHigh)
                 {
-                    key.Level = key.AttestedLevel;
+                    // Back up to the level the key was attested at, never above it.
+                    key.Level = AuthenticationMethods.LoaHigh;
                     await db.SaveChangesAsync(cancellationToken);
-                    await audit.RecordAsync(new AuditEntry("passkey.restored", "system", key.PersonId, key.CredentialId, "model-status:" + (status ?? "none")), cancellationToken);
+                    await audit.RecordAsync(new AuditEntry("passkey.restored", "system", key.PersonId, key.CredentialId, "model-status:" + (status ?? "none")), CancellationToken.None);
                     restored++;
                 }
-                else
-                {
-                    await db.SaveChangesAsync(cancellationToken);
-                }
             }
+
+            await db.SaveChangesAsync(cancellationToken);
         }
 
         if (suspended + downgraded + restored > 0)

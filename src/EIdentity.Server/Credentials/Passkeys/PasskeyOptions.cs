@@ -23,4 +23,13 @@ internal sealed class PasskeyOptions
     /// <summary>How long a ceremony (challenge) stays valid.</summary>
     [Range(typeof(TimeSpan), "00:00:30", "00:30:00")]
     public TimeSpan CeremonyLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Adding or removing a key needs a sign-in this recent: a stolen or forgotten session cookie
+    /// alone cannot change how the citizen signs in.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
+    public TimeSpan KeyChangeSignInWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    public bool IsRecentEnoughForKeyChanges(DateTimeOffset authenticatedAt, DateTimeOffset now) => now - authenticatedAt <= KeyChangeSignInWindow;
 }

@@ -4,13 +4,19 @@ using EIdentity.Server.Sessions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace EIdentity.Server.Pages.Account;
 
 /// <summary>Confirms removing a key; the last usable key needs an explicit "I understand".</summary>
 [Authorize]
-internal sealed class RemoveKeyModel(SessionService sessions, PasskeyKeyring keyring) : PageModel
+internal sealed class RemoveKeyModel(SessionService sessions, PasskeyKeyring keyring, IOptions<PasskeyOptions> options, TimeProvider time) : PageModel
 {
+    /// <summary>The last sign-in is too old to change keys: the page asks for a new one.</summary>
+    public bool SignInAgain { get; private set; }
+
+    public string SignInAgainUrl => "/account/login?returnUrl=" + Uri.EscapeDataString($"/account/keys/remove?id={Key?.CredentialId}");
+
     public PasskeyView? Key { get; private set; }
 
     public bool IsLastUsableKey { get; private set; }
@@ -24,6 +30,7 @@ internal sealed class RemoveKeyModel(SessionService sessions, PasskeyKeyring key
             return Challenge();
         }
 
+        SignInAgain = !options.Value.IsRecentEnoughForKeyChanges(current.Session.AuthenticatedAt, time.GetUtcNow());
         return await ShowAsync(current.Person, id) ? Page() : NotFound();
     }
 
@@ -34,7 +41,19 @@ internal sealed class RemoveKeyModel(SessionService sessions, PasskeyKeyring key
             return Challenge();
         }
 
-        switch (await keyring.RemoveAsync(current.Person, id ?? "", confirmLast, HttpContext.RequestAborted))
+        if (!options.Value.IsRecentEnoughForKeyChanges(current.Session.AuthenticatedAt, time.GetUtcNow()))
+        {
+            SignInAgain = true;
+            if (!await ShowAsync(current.Person, id))
+            {
+                return NotFound();
+            }
+
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
+        switch (await keyring.RemoveAsync(current.Person, id ?? "", confirmLast, CancellationToken.None))
         {
             case KeyringChange.Done:
                 TempData[nameof(AccountModel.Message)] = "Account.Key.Removed";

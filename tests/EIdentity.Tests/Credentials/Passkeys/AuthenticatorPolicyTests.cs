@@ -290,7 +290,9 @@ public sealed class AuthenticatorPolicyTests(PolicyServer policy) : IClassFixtur
         await Expect.Status(HttpStatusCode.OK, await SignInWithAsync(citizen, citizen.Key));
         var claims = TokenResponse.Claims((await OidcTestKit.CodeFlowAsync(Server, citizen, TestPortals.PortalA, "openid")).IdToken);
 
-        Assert.Equal(1, review.Downgraded);
+        // Keys of models earlier tests listed are reviewed too (and lose high: their models are gone).
+        Assert.True(review.Downgraded >= 1, "Nothing was downgraded.");
+        Assert.Equal(AuthenticationMethods.LoaSubstantial, (await policy.CredentialAsync(citizen.Key.CredentialIds.Single())).Level);
         Assert.Equal(AuthenticationMethods.LoaSubstantial, claims.GetProperty("acr").GetString());
     }
 

@@ -15,12 +15,15 @@ internal sealed class AuthenticatorCatalogSnapshot : IAuthenticatorCatalogSnapsh
         Version = version;
         Problems = problems;
 
-        foreach (var model in allowListed)
+        // The allow-list adds roots and the hardware flag; it never hides what the FIDO Alliance
+        // reports about the same model, so an allow-listed model keeps its MDS3 status.
+        var allowed = allowListed.Select(model => StatusFrom(fromMetadataService, model)).ToList();
+        foreach (var model in allowed)
         {
             Index(model, overwrite: true);
         }
 
-        var models = new List<AuthenticatorModel>(allowListed);
+        var models = new List<AuthenticatorModel>(allowed);
         foreach (var model in fromMetadataService)
         {
             var shadowed = (model.Aaguid is { } aaguid && _byAaguid.ContainsKey(aaguid))
@@ -54,6 +57,14 @@ internal sealed class AuthenticatorCatalogSnapshot : IAuthenticatorCatalogSnapsh
         return attestationCertificate is null
             ? null
             : _byKeyIdentifier.GetValueOrDefault(CertificateFiles.KeyIdentifierOf(attestationCertificate));
+    }
+
+    private static AuthenticatorModel StatusFrom(IReadOnlyList<AuthenticatorModel> fromMetadataService, AuthenticatorModel allowListed)
+    {
+        var reported = fromMetadataService.FirstOrDefault(m =>
+            (m.Aaguid is { } aaguid && aaguid == allowListed.Aaguid)
+            || m.AttestationCertificateKeyIdentifiers.Intersect(allowListed.AttestationCertificateKeyIdentifiers, StringComparer.Ordinal).Any());
+        return reported?.Status is null ? allowListed : allowListed with { Status = reported.Status, StatusEffectiveDate = reported.StatusEffectiveDate };
     }
 
     private void Index(AuthenticatorModel model, bool overwrite)

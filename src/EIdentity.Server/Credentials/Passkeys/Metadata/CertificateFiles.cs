@@ -66,21 +66,14 @@ internal static class CertificateFiles
     }
 
     /// <summary>
-    /// The key identifier MDS3 lists for U2F authenticators: the subject key identifier extension's
-    /// value, or (RFC 5280 4.2.1.2 method 1) SHA-1 of the subjectPublicKey bit string when absent;
-    /// lower-case hex.
+    /// The key identifier MDS3 lists for U2F authenticators: RFC 5280 4.2.1.2 method 1, SHA-1 of the
+    /// subjectPublicKey bit string, lower-case hex.
     /// </summary>
     public static string KeyIdentifierOf(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        foreach (var extension in certificate.Extensions)
-        {
-            if (extension is X509SubjectKeyIdentifierExtension ski && ski.SubjectKeyIdentifier is { Length: > 0 } value)
-            {
-                return value.ToLowerInvariant();
-            }
-        }
-
+        // Always computed, never read from the certificate's own SKI extension: MDS3 lists
+        // attestationCertificateKeyIdentifiers by this method, and an issuer may use another.
 #pragma warning disable CA5350 // SHA-1 is what the identifier is defined as (RFC 5280 4.2.1.2), not a security hash here.
         return Convert.ToHexStringLower(SHA1.HashData(certificate.PublicKey.EncodedKeyValue.RawData));
 #pragma warning restore CA5350
