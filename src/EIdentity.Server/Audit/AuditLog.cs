@@ -36,7 +36,7 @@ internal sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider
             var row = new AuditEvent
             {
                 Sequence = (last?.Sequence ?? 0) + 1,
-                OccurredAt = TruncateToMicroseconds(time.GetUtcNow()),
+                OccurredAt = TruncateToStoredPrecision(time.GetUtcNow()),
                 Type = entry.Type,
                 PersonId = entry.PersonId,
                 Actor = entry.Actor,
@@ -117,9 +117,10 @@ internal sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider
         }
     }
 
-    // PostgreSQL keeps microseconds; the hash must cover exactly what the database returns.
-    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset value)
-        => new(value.UtcTicks - (value.UtcTicks % 10), TimeSpan.Zero);
+    // The hash must cover exactly what the database returns: PostgreSQL keeps microseconds, SQLite
+    // (DateTimeOffsetToBinaryConverter) keeps 1000-tick (100 µs) units. Truncate to the coarser of the two.
+    private static DateTimeOffset TruncateToStoredPrecision(DateTimeOffset value)
+        => new(value.UtcTicks - (value.UtcTicks % 1000), TimeSpan.Zero);
 
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Audit event {Sequence} {Type} recorded (identity {PersonId}).")]
     private static partial void LogRecorded(ILogger logger, long sequence, string type, Guid? personId);

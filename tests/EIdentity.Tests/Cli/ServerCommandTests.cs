@@ -110,7 +110,8 @@ public sealed partial class ServerCommandTests(MigratedDatabase database) : ICla
 
     private Task<CommandRun> RunAsync(params string[] args) => RunServerAsync(database.Directory, migrateOnStartup: false, args);
 
-    internal static async Task<CommandRun> RunServerAsync(string dataDirectory, bool migrateOnStartup, string[] args)
+    /// <param name="environment">Extra configuration for the process, as an operator would export it (e.g. <c>Passkeys__Metadata__AllowListPath</c>).</param>
+    internal static async Task<CommandRun> RunServerAsync(string dataDirectory, bool migrateOnStartup, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var serverDll = typeof(Program).Assembly.Location;
         var start = new ProcessStartInfo(DotnetHost())
@@ -136,6 +137,10 @@ public sealed partial class ServerCommandTests(MigratedDatabase database) : ICla
         start.Environment["Database__MigrateOnStartup"] = migrateOnStartup ? "true" : "false";
         start.Environment["PublicOrigin"] = "https://eid.test";
         start.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);

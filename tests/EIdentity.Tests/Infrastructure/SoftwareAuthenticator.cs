@@ -77,6 +77,12 @@ public sealed class SoftwareAuthenticator : IDisposable
     /// <summary>When not null, the next assertion reports this signature counter (then clears itself).</summary>
     public uint? NextSignCount { get; set; }
 
+    /// <summary>
+    /// When not null, the next registration uses this credential id (base64url) instead of a fresh one,
+    /// then clears itself: a key re-registering an id the relying party already knows (a replay or a clone).
+    /// </summary>
+    public string? NextCredentialId { get; set; }
+
     /// <summary>Credential IDs in base64url, oldest first.</summary>
     public IReadOnlyList<string> CredentialIds => [.. _credentials.Select(c => Base64Url.EncodeToString(c.Id))];
 
@@ -111,7 +117,8 @@ public sealed class SoftwareAuthenticator : IDisposable
             throw new InvalidOperationException("This authenticator already holds a credential in excludeCredentials.");
         }
 
-        var credentialId = RandomNumberGenerator.GetBytes(CredentialIdLength);
+        var credentialId = NextCredentialId is { } reused ? Base64Url.DecodeFromChars(reused) : RandomNumberGenerator.GetBytes(CredentialIdLength);
+        NextCredentialId = null;
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var credential = new StoredCredential(credentialId, rpId, userHandle, key);
         try
