@@ -5,6 +5,29 @@ using Xunit.Sdk;
 
 namespace EIdentity.Tests.Browser;
 
+/// <summary>The kind of security key a citizen's browser has plugged in.</summary>
+public enum SecurityKeyKind
+{
+    /// <summary>A FIDO2 (CTAP2) key with discoverable credentials and user verification (a PIN).</summary>
+    Ctap2,
+
+    /// <summary>A legacy FIDO U2F (CTAP1) key: user presence only, no user verification, no discoverable credentials.</summary>
+    U2f,
+}
+
+/// <summary>
+/// A credential as a virtual key holds it (CDP <c>WebAuthn.Credential</c>): id, RP id, user
+/// handle, private key and signature counter. Whoever has it can make a copy of the key.
+/// </summary>
+public sealed record KeyCredential(JsonElement Json)
+{
+    public long SignCount => Json.GetProperty("signCount").GetInt64();
+
+    /// <summary>The credential id as the server names it (base64url; CDP gives standard base64).</summary>
+    public string CredentialId => Convert.ToBase64String(Convert.FromBase64String(Json.GetProperty("credentialId").GetString()!))
+        .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
 /// <summary>A navigation of the tab (including each redirect hop), with the status it got.</summary>
 public sealed record Navigation(string Method, string Url, int? Status)
 {
@@ -13,8 +36,8 @@ public sealed record Navigation(string Method, string Url, int? Status)
 
 /// <summary>
 /// One citizen's browser: a fresh Chromium context (no cookies), one tab, and a security key
-/// plugged into it (a CDP virtual authenticator: resident keys, user verification, touched
-/// automatically). It records every navigation of the tab and every use of the key, and turns a
+/// plugged into it (a CDP virtual authenticator, touched automatically; by default a FIDO2 key with
+/// resident keys and user verification, see <see cref="SecurityKeyKind"/>). It records every navigation of the tab and every use of the key, and turns a
 /// failing step into a message with the URL, a screenshot, the page HTML and the hosts' logs.
 /// </summary>
 public sealed class CitizenBrowser : IAsyncDisposable
@@ -23,7 +46,7 @@ public sealed class CitizenBrowser : IAsyncDisposable
 
     private readonly IBrowserContext _context;
     private readonly ICDPSession _cdp;
-    private readonly string _authenticatorId;
+    private string _authenticatorId;
     private readonly IReadOnlyList<HostLog> _logs;
     private readonly string _testName;
     private readonly List<Navigation> _navigations = [];
@@ -64,7 +87,7 @@ public sealed class CitizenBrowser : IAsyncDisposable
     /// <summary>How many WebAuthn ceremonies (registrations and assertions) the key has performed.</summary>
     public int KeyUses => Volatile.Read(ref _keyUses);
 
-    public static async Task<CitizenBrowser> OpenAsync(IBrowser browser, IReadOnlyList<HostLog> logs, string testName)
+    public static async Task<CitizenBrowser> OpenAsync(IBrowser browser, IReadOnlyList<HostLog> logs, string testName, SecurityKeyKind key = SecurityKeyKind.Ctap2)
     {
         var context = await browser.NewContextAsync(new() { Locale = "vi-VN" });
         try
@@ -76,20 +99,7 @@ public sealed class CitizenBrowser : IAsyncDisposable
             // The virtual authenticator belongs to this tab's target and survives its navigations.
             var cdp = await context.NewCDPSessionAsync(page);
             await cdp.SendAsync("WebAuthn.enable");
-            var added = await cdp.SendAsync("WebAuthn.addVirtualAuthenticator", new Dictionary<string, object>
-            {
-                ["options"] = new Dictionary<string, object>
-                {
-                    ["protocol"] = "ctap2",
-                    ["transport"] = "usb",
-                    ["hasResidentKey"] = true,
-                    ["hasUserVerification"] = true,
-                    ["isUserVerified"] = true,
-                    ["automaticPresenceSimulation"] = true,
-                },
-            });
-            var authenticatorId = added?.GetProperty("authenticatorId").GetString()
-                ?? throw new InvalidOperationException("WebAuthn.addVirtualAuthenticator returned no authenticatorId.");
+            var authenticatorId = await PlugInAsync(cdp, key);
             return new CitizenBrowser(context, page, cdp, authenticatorId, logs, testName);
         }
         catch
@@ -126,6 +136,68 @@ public sealed class CitizenBrowser : IAsyncDisposable
                 c.GetProperty("isResidentCredential").GetBoolean(),
                 c.GetProperty("signCount").GetInt64()))]
             : [];
+    }
+
+    /// <summary>The one credential the key holds, private key and signature counter included.</summary>
+    public async Task<KeyCredential> ExportCredentialAsync()
+    {
+        var result = await _cdp.SendAsync("WebAuthn.getCredentials", new Dictionary<string, object> { ["authenticatorId"] = _authenticatorId });
+        var credentials = result?.GetProperty("credentials").EnumerateArray().ToList() ?? [];
+        return new(Assert.Single(credentials).Clone());
+    }
+
+    /// <summary>
+    /// Unplugs the key and plugs in another FIDO2 key: a blank one, or one holding
+    /// <paramref name="credential"/> (a copy of a key, or the same key plugged in again), with its
+    /// signature counter set to <paramref name="signCount"/> when given.
+    /// </summary>
+    public async Task SwapKeyAsync(KeyCredential? credential = null, long? signCount = null)
+    {
+        await _cdp.SendAsync("WebAuthn.removeVirtualAuthenticator", new Dictionary<string, object> { ["authenticatorId"] = _authenticatorId });
+        _authenticatorId = await PlugInAsync(_cdp, SecurityKeyKind.Ctap2);
+        if (credential is not null)
+        {
+            var fields = credential.Json.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value);
+            if (signCount is { } count)
+            {
+                fields["signCount"] = count;
+            }
+
+            await _cdp.SendAsync("WebAuthn.addCredential", new Dictionary<string, object>
+            {
+                ["authenticatorId"] = _authenticatorId,
+                ["credential"] = fields,
+            });
+        }
+    }
+
+    private static async Task<string> PlugInAsync(ICDPSession cdp, SecurityKeyKind key)
+    {
+        var options = key switch
+        {
+            SecurityKeyKind.Ctap2 => new Dictionary<string, object>
+            {
+                ["protocol"] = "ctap2",
+                ["transport"] = "usb",
+                ["hasResidentKey"] = true,
+                ["hasUserVerification"] = true,
+                ["isUserVerified"] = true,
+                ["automaticPresenceSimulation"] = true,
+            },
+            // A FIDO U2F (CTAP1) key: one touch, no PIN or biometric, no discoverable credentials.
+            SecurityKeyKind.U2f => new Dictionary<string, object>
+            {
+                ["protocol"] = "u2f",
+                ["transport"] = "usb",
+                ["hasResidentKey"] = false,
+                ["hasUserVerification"] = false,
+                ["automaticPresenceSimulation"] = true,
+            },
+            _ => throw new ArgumentOutOfRangeException(nameof(key), key, null),
+        };
+        var added = await cdp.SendAsync("WebAuthn.addVirtualAuthenticator", new Dictionary<string, object> { ["options"] = options });
+        return added?.GetProperty("authenticatorId").GetString()
+            ?? throw new InvalidOperationException("WebAuthn.addVirtualAuthenticator returned no authenticatorId.");
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed partial class IdentityProviderProcess : IAsyncDisposable
     private readonly Dictionary<string, string> _environment;
     private Process? _server;
 
-    private IdentityProviderProcess(int port, IReadOnlyList<PortalSite> portals)
+    private IdentityProviderProcess(int port, IReadOnlyList<PortalSite> portals, IReadOnlyDictionary<string, string> settings)
     {
         Origin = $"http://localhost:{port}";
         _environment = new Dictionary<string, string>
@@ -55,15 +55,24 @@ public sealed partial class IdentityProviderProcess : IAsyncDisposable
             _environment[prefix + "Scopes__1"] = "profile";
             _environment[prefix + "Scopes__2"] = "offline_access";
         }
+
+        // What a suite adds or overrides (for example the authenticator allow-list), last so it wins.
+        foreach (var (name, value) in settings)
+        {
+            _environment[name] = value;
+        }
     }
 
     public string Origin { get; }
 
     public HostLog Log { get; } = new("idp");
 
-    public static async Task<IdentityProviderProcess> StartAsync(int port, IReadOnlyList<PortalSite> portals)
+    /// <param name="port">The loopback port to listen on.</param>
+    /// <param name="portals">The portals to register as clients.</param>
+    /// <param name="settings">Further configuration, as environment variables (<c>Section__Key</c>).</param>
+    public static async Task<IdentityProviderProcess> StartAsync(int port, IReadOnlyList<PortalSite> portals, IReadOnlyDictionary<string, string> settings)
     {
-        var idp = new IdentityProviderProcess(port, portals);
+        var idp = new IdentityProviderProcess(port, portals, settings);
         try
         {
             await idp.StartServerAsync();
@@ -84,6 +93,19 @@ public sealed partial class IdentityProviderProcess : IAsyncDisposable
         return link.Success && link.Value.StartsWith(Origin + "/activate#", StringComparison.Ordinal)
             ? link.Value
             : throw new InvalidOperationException($"`identity create` printed no activation link for {Origin}:\n{output}");
+    }
+
+    /// <summary>
+    /// Issues a new activation link with <c>identity activation</c>, as a registrar does for a
+    /// citizen who lost their keys (earlier unused links stop working).
+    /// </summary>
+    public async Task<string> IssueActivationAsync(string nationalId)
+    {
+        var output = await RunCommandAsync("identity", "activation", "--national-id", nationalId);
+        var link = ActivationLink().Match(output);
+        return link.Success && link.Value.StartsWith(Origin + "/activate#", StringComparison.Ordinal)
+            ? link.Value
+            : throw new InvalidOperationException($"`identity activation` printed no activation link for {Origin}:\n{output}");
     }
 
     private async Task StartServerAsync()

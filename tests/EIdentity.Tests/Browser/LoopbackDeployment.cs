@@ -16,9 +16,21 @@ public sealed class LoopbackDeployment : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<IAsyncDisposable> _started = [];
+    private readonly IReadOnlyDictionary<string, string> _identityProviderSettings;
     private Task? _start;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
+
+    public LoopbackDeployment()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <param name="identityProviderSettings">Configuration the identity provider gets on top of the defaults, as environment variables.</param>
+    internal LoopbackDeployment(IReadOnlyDictionary<string, string> identityProviderSettings)
+    {
+        _identityProviderSettings = identityProviderSettings;
+    }
 
     public IdentityProviderProcess IdentityProvider { get; private set; } = null!;
 
@@ -46,7 +58,7 @@ public sealed class LoopbackDeployment : IAsyncDisposable
         var publicServices = new PortalSite("dichvucong-portal", Secret(), "Dịch vụ công", "portal-dichvucong", ports[1]);
         var tax = new PortalSite("thue-portal", Secret(), "Thuế điện tử", "portal-thue", ports[2]);
 
-        var idp = IdentityProviderProcess.StartAsync(ports[0], [publicServices, tax]);
+        var idp = IdentityProviderProcess.StartAsync(ports[0], [publicServices, tax], _identityProviderSettings);
         var a = PortalHost.StartAsync(publicServices, authority);
         var b = PortalHost.StartAsync(tax, authority);
         var playwright = Playwright.CreateAsync();
@@ -84,7 +96,8 @@ public sealed class LoopbackDeployment : IAsyncDisposable
 
     public IReadOnlyList<HostLog> Logs => [IdentityProvider.Log, PublicServices.Log, Tax.Log];
 
-    public Task<CitizenBrowser> OpenBrowserAsync(string testName) => CitizenBrowser.OpenAsync(Browser, Logs, testName);
+    public Task<CitizenBrowser> OpenBrowserAsync(string testName, SecurityKeyKind key = SecurityKeyKind.Ctap2) =>
+        CitizenBrowser.OpenAsync(Browser, Logs, testName, key);
 
     /// <summary>A national ID number no other test uses.</summary>
     public static string NewNationalId() => "0790" + RandomNumberGenerator.GetInt32(100_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);

@@ -2,6 +2,7 @@ using EIdentity.SamplePortal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
 
 namespace EIdentity.Tests.Browser;
 
@@ -22,6 +23,14 @@ public sealed class PortalHost : IAsyncDisposable
     public string Origin => Site.Origin;
 
     public HostLog Log { get; }
+
+    /// <summary>The value of a claim on the portal's profile page (the <c>code</c> in the row whose <c>dt</c> names the claim).</summary>
+    public static ILocator ProfileValue(IPage page, string claim) =>
+        page.Locator($"dl.summary > div:has(dt code:text-is('{claim}')) dd code");
+
+    /// <summary>The <c>amr</c> values on the portal's profile page, one locator match each.</summary>
+    public static ILocator ProfileMethods(IPage page) =>
+        page.Locator("dl.summary > div:has(dt code:text-is('amr')) dd li code");
 
     public static async Task<PortalHost> StartAsync(PortalSite site, string authority)
     {

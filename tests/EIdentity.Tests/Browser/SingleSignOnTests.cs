@@ -166,13 +166,9 @@ public sealed class SingleSignOnTests(LoopbackDeployment deployment) : IClassFix
         await page.GotoAsync(portal.Origin + "/profile");
         Assert.Equal(portal.Origin + "/profile", page.Url);
         await Expect(page.Locator("#summary-heading")).ToHaveTextAsync(name);
-        await Expect(ProfileValue(page, "acr")).ToHaveTextAsync(Substantial);
-        var subject = await ProfileValue(page, "sub").InnerTextAsync();
+        await Expect(PortalHost.ProfileValue(page, "acr")).ToHaveTextAsync(Substantial);
+        var subject = await PortalHost.ProfileValue(page, "sub").InnerTextAsync();
         Assert.False(string.IsNullOrWhiteSpace(subject), "The profile page shows no sub.");
         return subject;
     }
-
-    // The value of a <dt> on the profile page whose <code> names the claim.
-    private static ILocator ProfileValue(IPage page, string claim) =>
-        page.Locator($"dl.summary > div:has(dt code:text-is('{claim}')) dd code");
 }
