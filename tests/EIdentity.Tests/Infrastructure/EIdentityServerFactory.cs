@@ -1,6 +1,7 @@
 using EIdentity.Server.Identities;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,11 +19,13 @@ public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "eidentity-tests", Guid.NewGuid().ToString("N"));
     private readonly string? _postgresConnectionString;
     private readonly Dictionary<string, string?> _overrides;
+    private readonly TimeProvider? _clock;
 
-    public EIdentityServerFactory(string? postgresConnectionString = null, Dictionary<string, string?>? overrides = null)
+    public EIdentityServerFactory(string? postgresConnectionString = null, Dictionary<string, string?>? overrides = null, TimeProvider? clock = null)
     {
         _postgresConnectionString = postgresConnectionString;
         _overrides = overrides ?? [];
+        _clock = clock;
         ClientOptions.BaseAddress = new Uri(Origin);
         ClientOptions.AllowAutoRedirect = false;
         ClientOptions.HandleCookies = true;
@@ -31,6 +34,11 @@ public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        if (_clock is not null)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton(_clock));
+        }
+
         // An empty authenticator allow-list of its own, unless a test brings one.
         Directory.CreateDirectory(_dataDirectory);
         var allowList = Path.Combine(_dataDirectory, "allow-list.json");

@@ -27,6 +27,9 @@ public sealed class FidoU2fTestAttestation(TestCertificateAuthority authority) :
 
     public bool OmitCertificate { get; set; }
 
+    /// <summary>When set, the attestation key (otherwise a new one per registration), so a test can know its certificate's key identifier.</summary>
+    public ECDsa? AttestationKey { get; set; }
+
     /// <summary>When set, <c>x5c[0]</c> holds these bytes instead of a certificate.</summary>
     public byte[]? CertificateBytesOverride { get; set; }
 
@@ -39,7 +42,8 @@ public sealed class FidoU2fTestAttestation(TestCertificateAuthority authority) :
         var point = input.CredentialKey.ExportParameters(includePrivateParameters: false).Q;
         byte[] verificationData = [0x00, .. input.AuthenticatorData.AsSpan(0, 32), .. input.ClientDataHash, .. input.CredentialId, 0x04, .. point.X!, .. point.Y!];
 
-        using var key = ECDsa.Create(CertificateKeyIsP384 ? ECCurve.NamedCurves.nistP384 : ECCurve.NamedCurves.nistP256);
+        using var ownKey = AttestationKey is null ? ECDsa.Create(CertificateKeyIsP384 ? ECCurve.NamedCurves.nistP384 : ECCurve.NamedCurves.nistP256) : null;
+        var key = AttestationKey ?? ownKey!;
         var request = new CertificateRequest("C=VN, O=EIdentity Test Authenticators, CN=EIdentity Test U2F Attestation", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         using var certificate = _authority.Issue(request);

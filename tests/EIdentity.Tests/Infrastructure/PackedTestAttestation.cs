@@ -54,6 +54,9 @@ public sealed class PackedTestAttestation : TestAttestation
     /// <summary>When set, <c>x5c[0]</c> holds these bytes instead of a certificate.</summary>
     public byte[]? CertificateBytesOverride { get; set; }
 
+    /// <summary>When set, the attestation key (otherwise a new one per registration), so a test can know its certificate's key identifier.</summary>
+    public ECDsa? AttestationKey { get; set; }
+
     /// <summary>When set, the attestation certificate's validity period (to make an expired one).</summary>
     public (DateTimeOffset NotBefore, DateTimeOffset NotAfter)? CertificateValidity { get; set; }
 
@@ -82,7 +85,8 @@ public sealed class PackedTestAttestation : TestAttestation
         }
         else
         {
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            using var ownKey = AttestationKey is null ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : null;
+            var key = AttestationKey ?? ownKey!;
             chain.Add(CertificateBytesOverride ?? IssueCertificate(_authority, key, input.Aaguid));
             if (IncludeIssuerCertificate)
             {

@@ -297,6 +297,124 @@ public sealed class AuthenticatorPolicyTests(PolicyServer policy) : IClassFixtur
     }
 
     [Fact]
+    public async Task Certificate_without_the_aaguid_under_a_root_two_models_share_cannot_prove_its_model()
+    {
+        var claimed = Guid.NewGuid();
+        policy.AllowModels(
+            new AllowedModel(claimed, "Khóa cao cấp", [policy.AttestationRoot.Certificate]),
+            new AllowedModel(Guid.NewGuid(), "Khóa phổ thông cùng hãng", [policy.AttestationRoot.Certificate]));
+        var attestation = PackedTestAttestation.WithCertificate(policy.AttestationRoot);
+        attestation.IncludeAaguidExtension = false;
+
+        using var citizen = await EnrolAsync(attestation, claimed);
+
+        var record = await policy.CredentialAsync(citizen.Key.CredentialIds.Single());
+        Assert.Equal((true, AuthenticationMethods.LoaSubstantial), (record.AttestationTrusted, record.Level));
+    }
+
+    [Fact]
+    public async Task Certificate_without_the_aaguid_under_a_root_only_its_model_trusts_reaches_high()
+    {
+        var claimed = Guid.NewGuid();
+        policy.PublishBlob();
+        policy.AllowModels(new AllowedModel(claimed, "Khóa riêng một hãng", [policy.AttestationRoot.Certificate]));
+        var attestation = PackedTestAttestation.WithCertificate(policy.AttestationRoot);
+        attestation.IncludeAaguidExtension = false;
+
+        using var citizen = await EnrolAsync(attestation, claimed);
+
+        Assert.Equal(AuthenticationMethods.LoaHigh, (await policy.CredentialAsync(citizen.Key.CredentialIds.Single())).Level);
+    }
+
+    [Fact]
+    public async Task U2f_key_claiming_the_aaguid_of_an_allowed_hardware_model_stays_at_substantial()
+    {
+        var claimed = Guid.NewGuid();
+        policy.AllowModels(new AllowedModel(claimed, "Khóa FIDO2 thử nghiệm", [policy.AttestationRoot.Certificate]));
+
+        // fido-u2f signs neither the AAGUID nor the flags: both are the client's word only.
+        using var citizen = await EnrolAsync(new FidoU2fTestAttestation(policy.AttestationRoot), claimed);
+
+        var record = await policy.CredentialAsync(citizen.Key.CredentialIds.Single());
+        Assert.Equal(("fido-u2f", AuthenticationMethods.LoaSubstantial), (record.Format, record.Level));
+        Assert.Null(record.Model);
+    }
+
+    [Fact]
+    public async Task Attestation_certificate_listed_under_a_revoked_model_is_refused_whatever_model_it_claims()
+    {
+        using var leakedKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var keyIdentifier = KeyIdentifierOf(leakedKey);
+        var clean = Guid.NewGuid();
+        policy.AllowModels(new AllowedModel(clean, "Khóa sạch", [policy.AttestationRoot.Certificate]));
+        policy.PublishBlob(new Mds3Entry
+        {
+            AttestationCertificateKeyIdentifiers = [keyIdentifier],
+            Description = "Khóa U2F có khóa chứng thực bị lộ",
+            AttestationRootCertificates = [policy.AttestationRoot.Certificate],
+            StatusReports = [new("ATTESTATION_KEY_COMPROMISE", new DateOnly(2026, 1, 1))],
+        });
+        var attestation = PackedTestAttestation.WithCertificate(policy.AttestationRoot);
+        attestation.AttestationKey = leakedKey;
+
+        var (response, _) = await TryEnrolAsync(attestation, clean);
+
+        await Expect.Status(HttpStatusCode.BadRequest, response);
+        Assert.Contains("ATTESTATION_KEY_COMPROMISE", (await ProblemAsync(response)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Allow_listed_model_that_the_metadata_service_reports_revoked_cannot_register()
+    {
+        var aaguid = Guid.NewGuid();
+        policy.AllowModels(new AllowedModel(aaguid, "Khóa trong danh sách cho phép", [policy.AttestationRoot.Certificate]));
+        policy.PublishBlob(new Mds3Entry
+        {
+            Aaguid = aaguid,
+            Description = "Same model, as the FIDO Alliance lists it",
+            AttestationRootCertificates = [policy.AttestationRoot.Certificate],
+            StatusReports = [new("REVOKED", new DateOnly(2026, 2, 1))],
+        });
+
+        var (response, _) = await TryEnrolAsync(PackedTestAttestation.WithCertificate(policy.AttestationRoot), aaguid);
+
+        await Expect.Status(HttpStatusCode.BadRequest, response);
+        Assert.Contains("REVOKED", (await ProblemAsync(response)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Key_whose_model_leaves_the_allow_list_drops_to_substantial_and_its_high_session_ends()
+    {
+        var aaguid = Guid.NewGuid();
+        policy.AllowModels(new AllowedModel(aaguid, "Khóa sắp bị gỡ khỏi danh sách", [policy.AttestationRoot.Certificate]));
+        using var citizen = await EnrolAsync(PackedTestAttestation.WithCertificate(policy.AttestationRoot), aaguid);
+        Assert.Equal(AuthenticationMethods.LoaHigh, (await policy.CredentialAsync(citizen.Key.CredentialIds.Single())).Level);
+
+        policy.AllowModels();
+        await policy.ReviewAsync();
+
+        Assert.Equal(AuthenticationMethods.LoaSubstantial, (await policy.CredentialAsync(citizen.Key.CredentialIds.Single())).Level);
+        Assert.True((await citizen.AuthorizeAsync(TestPortals.PortalA, "openid")).WentToLogin, "The session the key started at high is still running.");
+    }
+
+    [Fact]
+    public async Task Attested_hardware_key_added_from_a_substantial_session_is_bound_at_substantial()
+    {
+        var aaguid = Guid.NewGuid();
+        policy.AllowModels(new AllowedModel(aaguid, "Khóa FIDO2 thử nghiệm", [policy.AttestationRoot.Certificate]));
+        using var citizen = await EnrolAsync(attestation: null);
+        using var hardware = new SoftwareAuthenticator(EIdentityServerFactory.Origin)
+        {
+            Attestation = PackedTestAttestation.WithCertificate(policy.AttestationRoot),
+            Aaguid = aaguid,
+        };
+
+        await Expect.Status(HttpStatusCode.OK, await AddSpareKeyAsync(citizen, hardware));
+
+        Assert.Equal(AuthenticationMethods.LoaSubstantial, (await policy.CredentialAsync(hardware.CredentialIds.Single())).Level);
+    }
+
+    [Fact]
     public async Task Registration_without_user_verification_is_refused()
     {
         policy.AllowModels();
@@ -348,6 +466,14 @@ public sealed class AuthenticatorPolicyTests(PolicyServer policy) : IClassFixtur
         citizen.Key.Attestation = attestation;
         citizen.Key.Aaguid = aaguid;
         return (await citizen.EnrolAsync(activation), nationalId);
+    }
+
+    private static string KeyIdentifierOf(System.Security.Cryptography.ECDsa key)
+    {
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=probe", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+#pragma warning disable CA5350 // RFC 5280 4.2.1.2 method 1 is defined with SHA-1.
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(request.PublicKey.EncodedKeyValue.RawData));
+#pragma warning restore CA5350
     }
 
     private async Task<int> KeysOfAsync(string nationalId)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Persistence;
@@ -242,6 +243,30 @@ public sealed partial class PasskeyLifecycleTests(SharedServer shared) : IClassF
         Assert.Equal(KeyringChange.NotFound, revoked);
         Assert.Equal(PasskeyStatus.Active, (await CredentialAsync(id)).Status);
         await Expect.Status(HttpStatusCode.OK, await SignInWithAsync(citizen, citizen.Key));
+    }
+
+    [Fact]
+    public async Task Adding_or_removing_a_key_long_after_signing_in_asks_to_sign_in_again()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = new EIdentityServerFactory(clock: clock);
+        var (_, activation) = await server.CreateCitizenAsync(SignInSteps.NewNationalId());
+        using var citizen = new Citizen(server);
+        await citizen.ActivateAsync(activation);
+        var id = citizen.Key.CredentialIds.Single();
+        clock.Advance(TimeSpan.FromMinutes(11));
+
+        var addStale = await citizen.Browser.PostAsJsonAsync("/api/passkeys/registration/options", new { }, Ct);
+        var removePage = await citizen.Browser.GetStringAsync($"/account/keys/remove?id={id}", Ct);
+        var removeStale = await PostFormAsync(citizen.Browser, "/account/keys/remove", new() { ["id"] = id, ["confirmLast"] = "true" }, $"/account/keys/remove?id={id}");
+        await Expect.Status(HttpStatusCode.OK, await SignInWithAsync(citizen, citizen.Key));
+        var addFresh = await citizen.Browser.PostAsJsonAsync("/api/passkeys/registration/options", new { }, Ct);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, addStale.StatusCode);
+        Assert.Contains("hãy đăng nhập lại", (await ProblemAsync(addStale)).Detail, StringComparison.Ordinal);
+        Assert.Contains("id=\"sign-in-again\"", removePage, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, removeStale.StatusCode);
+        await Expect.Status(HttpStatusCode.OK, addFresh);
     }
 
     private static async Task<HttpResponseMessage> PostFormAsync(HttpClient browser, string action, Dictionary<string, string> fields, string formPage = "/account")
