@@ -1,9 +1,13 @@
+using Microsoft.AspNetCore.Http.Features;
 using System.Text.Json;
 
 namespace EIdentity.Server.Hosting;
 
 internal static class JsonBody
 {
+    /// <summary>The largest JSON body the ceremony endpoints read.</summary>
+    public const int MaxBytes = 64 * 1024;
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
     /// <summary>
@@ -12,9 +16,15 @@ internal static class JsonBody
     /// </summary>
     public static async Task<T?> ReadAsync<T>(HttpRequest request) where T : class
     {
-        if (!request.HasJsonContentType())
+        if (!request.HasJsonContentType() || request.ContentLength > MaxBytes)
         {
             return null;
+        }
+
+        // WebAuthn responses are a few kilobytes; never let one request make the server parse megabytes.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBytes;
         }
 
         try
@@ -23,6 +33,11 @@ internal static class JsonBody
         }
         catch (JsonException)
         {
+            return null;
+        }
+        catch (BadHttpRequestException)
+        {
+            // The body was larger than MaxBytes.
             return null;
         }
     }

@@ -165,6 +165,13 @@ internal static class OidcEndpoints
                 return Forbid(Errors.InvalidGrant, "The electronic identity behind this grant is no longer active.");
             }
 
+            // A grant lives no longer than the credential it was signed in with (revoked, suspended, downgraded away).
+            if (principal.GetClaim(OidcClaims.CredentialId) is { } credentialId
+                && await db.PasskeyCredentials.AsNoTracking().AnyAsync(c => c.CredentialId == credentialId && c.Status != PasskeyStatus.Active, http.RequestAborted))
+            {
+                return Forbid(Errors.InvalidGrant, "The credential this grant was signed in with has been withdrawn.");
+            }
+
             var identity = new ClaimsIdentity(principal.Claims, "EIdentity", Claims.Name, Claims.Role);
             SignInClaims.Refresh(identity, person);
             return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);

@@ -19,4 +19,7 @@ internal static class OidcClaims
 
     /// <summary>Private: the internal person id, kept only inside server-side tokens (codes, refresh tokens).</summary>
     public const string PersonId = "eid_pid";
+
+    /// <summary>The credential the session was signed in with; kept only in the server's own tokens.</summary>
+    public const string CredentialId = "eid_cred";
 }

@@ -24,6 +24,7 @@ internal sealed class SignInClaims(PairwiseSubjects subjects, PortalRegistry por
         identity.SetClaim(Claims.AuthenticationContextReference, session.Acr);
         identity.SetClaims(Claims.AuthenticationMethodReference, [.. session.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
         identity.SetClaim("sid", session.Id);
+        identity.SetClaim(OidcClaims.CredentialId, session.CredentialId);
         identity.SetScopes(scopes);
         // RFC 9068 3: the access token names its audience; a portal's API accepts only its own tokens,
         // and only that portal may introspect or revoke them.

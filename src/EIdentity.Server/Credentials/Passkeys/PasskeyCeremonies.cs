@@ -186,7 +186,7 @@ internal sealed partial class PasskeyCeremonies(
         await transaction.CommitAsync();
         LogPasskeyEnrolled(logger, person.Id, credentialId, verdict.Format, level);
         await audit.RecordAsync(new AuditEntry("passkey.enrolled", "citizen", person.Id, credentialId,
-            $"format={verdict.Format} type={verdict.Type} trusted={verdict.ChainTrusted} level={level}{(level != verdict.Level ? " (capped by session)" : "")}"));
+            $"format={verdict.Format} type={verdict.Type} trusted={verdict.ChainTrusted} level={level}{(level != verdict.Level ? " (capped by session)" : "")}"), CancellationToken.None);
         return credential;
     }
 
@@ -236,7 +236,7 @@ internal sealed partial class PasskeyCeremonies(
             {
                 credential ??= AddUnattestedRecord(claimedId, owner.Id);
                 LogCounterRegression(logger, owner.Id, claimedId);
-                await keyring.SuspendAsync(credential, PasskeyStatusReasons.CounterRegression, "system", http.RequestAborted);
+                await keyring.SuspendAsync(credential, PasskeyStatusReasons.CounterRegression, "system", CancellationToken.None);
                 return new(PasskeyFailure.CounterRegression, owner, null, reason, credential);
             }
 

@@ -118,10 +118,10 @@ internal sealed partial class PasskeyKeyring(
             db.PasskeyCredentials.Remove(record);
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesAsync(CancellationToken.None);
         await users.RemovePasskeyAsync(person, passkey.CredentialId);
-        await EndSessionsEstablishedWithAsync(credentialId, "credential_removed", cancellationToken);
-        await audit.RecordAsync(new AuditEntry("passkey.removed", "citizen", person.Id, credentialId), cancellationToken);
+        await EndSessionsEstablishedWithAsync(credentialId, "credential_removed", CancellationToken.None);
+        await audit.RecordAsync(new AuditEntry("passkey.removed", "citizen", person.Id, credentialId), CancellationToken.None);
         LogRemoved(logger, person.Id, credentialId);
         return KeyringChange.Done;
     }
@@ -162,17 +162,20 @@ internal sealed partial class PasskeyKeyring(
         record.Status = PasskeyStatus.Revoked;
         record.StatusReason = PasskeyStatusReasons.RevokedByOfficer;
         record.StatusChangedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesAsync(CancellationToken.None);
         if (owner is not null)
         {
             await users.RemovePasskeyAsync(owner, rawId);
         }
 
-        await EndSessionsEstablishedWithAsync(credentialId, "credential_revoked", cancellationToken);
-        await audit.RecordAsync(new AuditEntry("passkey.revoked", actor, personId, credentialId, note), cancellationToken);
+        await EndSessionsEstablishedWithAsync(credentialId, "credential_revoked", CancellationToken.None);
+        await audit.RecordAsync(new AuditEntry("passkey.revoked", actor, personId, credentialId, note), CancellationToken.None);
         LogRevoked(logger, personId, credentialId);
         return (KeyringChange.Done, personId);
     }
+
+    // Once a change is decided it is carried out whole: a client that hangs up must not leave a
+    // key half-withdrawn or its audit row unwritten, so writes here ignore request cancellation.
 
     /// <summary>Suspends a credential (it stays listed, refused at sign-in) and ends the sessions it established.</summary>
     public async Task SuspendAsync(PasskeyCredential record, string reason, string actor, CancellationToken cancellationToken = default)
@@ -180,9 +183,9 @@ internal sealed partial class PasskeyKeyring(
         record.Status = PasskeyStatus.Suspended;
         record.StatusReason = reason;
         record.StatusChangedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        await EndSessionsEstablishedWithAsync(record.CredentialId, "credential_suspended", cancellationToken);
-        await audit.RecordAsync(new AuditEntry("passkey.suspended", actor, record.PersonId, record.CredentialId, reason), cancellationToken);
+        await db.SaveChangesAsync(CancellationToken.None);
+        await EndSessionsEstablishedWithAsync(record.CredentialId, "credential_suspended", CancellationToken.None);
+        await audit.RecordAsync(new AuditEntry("passkey.suspended", actor, record.PersonId, record.CredentialId, reason), CancellationToken.None);
         LogSuspended(logger, record.PersonId, record.CredentialId, reason);
     }
 

@@ -246,6 +246,25 @@ public sealed partial class PasskeyLifecycleTests(SharedServer shared) : IClassF
     }
 
     [Fact]
+    public async Task Portal_cannot_refresh_a_grant_whose_key_was_revoked()
+    {
+        var (citizen, _, _) = await _server.ActivatedCitizenAsync();
+        using var _ = citizen;
+        var tokens = await EIdentity.Tests.Oidc.OidcTestKit.CodeFlowAsync(_server, citizen, TestPortals.PortalA, "openid offline_access");
+        using var portal = new PortalBackChannel(_server, TestPortals.PortalA);
+        var refreshed = await portal.RefreshAsync(tokens.RefreshToken);
+        Assert.Equal(200, refreshed.Status);
+
+        await using (var scope = _server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<PasskeyKeyring>().RevokeAsync(citizen.Key.CredentialIds.Single(), "test-officer", "lost", Ct);
+        }
+
+        Assert.Equal("invalid_grant", (await portal.RefreshAsync(refreshed.RefreshToken)).Error);
+        Assert.True((await citizen.AuthorizeAsync(TestPortals.PortalB)).WentToLogin, "The revoked key's session still signs the citizen in to portals.");
+    }
+
+    [Fact]
     public async Task Adding_or_removing_a_key_long_after_signing_in_asks_to_sign_in_again()
     {
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);

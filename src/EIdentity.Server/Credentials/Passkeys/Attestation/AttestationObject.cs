@@ -74,9 +74,14 @@ internal sealed class AttestationObject
             error = null;
             return new AttestationObject { Format = format, Statement = statement, AuthenticatorData = authenticatorData };
         }
-        catch (Exception ex) when (ex is CborContentException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is CborContentException or InvalidOperationException or OverflowException)
         {
             error = "The attestation object is not valid CBOR: " + ex.Message;
+            return null;
+        }
+        catch (FormatException ex)
+        {
+            error = "The attestation object is not acceptable: " + ex.Message;
             return null;
         }
     }
@@ -88,6 +93,9 @@ internal sealed class AttestationObject
 /// </summary>
 internal sealed class AttestationStatement
 {
+    public const int MaxCertificates = 5;
+    public const int MaxCertificateBytes = 8 * 1024;
+
     public int? Algorithm { get; private init; }
 
     public byte[]? Signature { get; private init; }
@@ -144,7 +152,14 @@ internal sealed class AttestationStatement
                             break;
                         }
 
-                        certificates.Add(reader.ReadByteString());
+                        // Real chains have two or three certificates of a few hundred bytes each.
+                        var certificate = reader.ReadByteString();
+                        if (certificates.Count == MaxCertificates || certificate.Length > MaxCertificateBytes)
+                        {
+                            throw new FormatException($"x5c may hold at most {MaxCertificates} certificates of at most {MaxCertificateBytes} bytes.");
+                        }
+
+                        certificates.Add(certificate);
                     }
 
                     reader.ReadEndArray();

@@ -165,7 +165,7 @@ internal sealed class CoseKey
             error = "The credential public key's key type does not match its algorithm.";
             return null;
         }
-        catch (Exception ex) when (ex is CborContentException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is CborContentException or InvalidOperationException or FormatException or OverflowException)
         {
             error = "The credential public key is not a valid COSE_Key: " + ex.Message;
             return null;
