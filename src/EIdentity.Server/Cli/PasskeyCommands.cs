@@ -39,6 +39,15 @@ internal static class PasskeyCommands
             Console.WriteLine($"    added {key.AddedAt:yyyy-MM-dd HH:mm} UTC; last used {(key.LastUsedAt is { } used ? used.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC" : "never")}");
         }
 
+        // Withdrawn keys are gone from the person's keyring; their tombstones say what happened.
+        var withdrawn = await services.GetRequiredService<EIdentityDbContext>().PasskeyCredentials.AsNoTracking()
+            .Where(c => c.PersonId == person.Id && c.Status == PasskeyStatus.Revoked).ToListAsync();
+        foreach (var key in withdrawn.OrderBy(k => k.StatusChangedAt))
+        {
+            Console.WriteLine($"  {key.CredentialId}");
+            Console.WriteLine($"    status: Revoked ({key.StatusReason}) on {key.StatusChangedAt:yyyy-MM-dd HH:mm} UTC; model: {key.Model ?? "unknown"}; can never be registered again");
+        }
+
         return 0;
     }
 
@@ -118,7 +127,7 @@ internal static class PasskeyCommands
         {
             Console.WriteLine($"Format: {verdict.Format}");
             Console.WriteLine($"AAGUID: {verdict.Aaguid}");
-            Console.WriteLine($"Attestation type: {verdict.Type}");
+            Console.WriteLine($"Attestation type: {(verdict.Accepted || verdict.Model is not null ? verdict.Type.ToString() : "not established (the statement was refused)")}");
             Console.WriteLine($"Model: {verdict.Model ?? "unknown"}{(verdict.ModelStatus is null ? "" : $" (status {verdict.ModelStatus})")}");
             Console.WriteLine($"Trust: {(verdict.ChainTrusted ? "the attestation chains to a trusted root of this model" : "not established")}");
             if (verdict.Accepted)

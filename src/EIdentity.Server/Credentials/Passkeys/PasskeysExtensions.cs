@@ -15,6 +15,9 @@ internal static class PasskeysExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.AllowedOrigins.All(IsOrigin),
                 "Passkeys:AllowedOrigins must hold origins such as https://eid.example.gov.vn (scheme, host, optional port; no path).")
+            // Outside Development the expected origin never comes from the request's Host header.
+            .Validate(o => o.AllowedOrigins.Length > 0 || builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing"),
+                "Passkeys:AllowedOrigins must list the public origin(s) of the sign-in pages, e.g. Passkeys__AllowedOrigins__0=https://eid.example.gov.vn.")
             .ValidateOnStart();
 
         builder.Services.AddOptions<PasskeyPolicyOptions>()

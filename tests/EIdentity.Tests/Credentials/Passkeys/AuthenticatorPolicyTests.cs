@@ -241,6 +241,25 @@ public sealed class AuthenticatorPolicyTests(PolicyServer policy) : IClassFixtur
     }
 
     [Fact]
+    public async Task Compromise_report_is_not_cleared_by_a_later_certification()
+    {
+        var aaguid = Guid.NewGuid();
+        policy.AllowModels();
+        policy.PublishBlob(new Mds3Entry
+        {
+            Aaguid = aaguid,
+            Description = "Khóa có lỗi vượt xác thực người dùng",
+            AttestationRootCertificates = [policy.AttestationRoot.Certificate],
+            StatusReports = [new("USER_VERIFICATION_BYPASS", new DateOnly(2025, 3, 1)), new("FIDO_CERTIFIED_L1", new DateOnly(2026, 5, 1))],
+        });
+
+        var (response, _) = await TryEnrolAsync(PackedTestAttestation.WithCertificate(policy.AttestationRoot), aaguid);
+
+        await Expect.Status(HttpStatusCode.BadRequest, response);
+        Assert.Contains("USER_VERIFICATION_BYPASS", (await ProblemAsync(response)).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Certified_hardware_model_from_the_metadata_service_reaches_high()
     {
         var aaguid = Guid.NewGuid();

@@ -42,6 +42,7 @@ public class PolicyServer : IAsyncDisposable
             ["Passkeys:Metadata:AllowListPath"] = AllowListPath,
             ["Passkeys:Metadata:BlobPath"] = BlobPath,
             ["Passkeys:Metadata:BlobRootCertificatePath"] = rootPath,
+            ["Passkeys:Metadata:BlobSignerName"] = "mds.test",
         };
         Server = new EIdentityServerFactory(overrides: overrides);
     }

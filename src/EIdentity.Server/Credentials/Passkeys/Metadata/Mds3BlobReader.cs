@@ -324,7 +324,22 @@ internal static class Mds3BlobReader
         };
     }
 
-    /// <summary>FIDO MDS 3.0, StatusReport: the report with the latest effectiveDate states the model's status; on a tie, the last one listed.</summary>
+    // Reports that compromise every device of a model. A later report (UPDATE_AVAILABLE, a new
+    // certification for fixed firmware) does not clear them: the server cannot see which firmware a
+    // key runs, so the devices already in the field stay suspect.
+    private static readonly string[] CompromiseStatuses =
+    [
+        "REVOKED",
+        "ATTESTATION_KEY_COMPROMISE",
+        "USER_VERIFICATION_BYPASS",
+        "USER_KEY_REMOTE_COMPROMISE",
+        "USER_KEY_PHYSICAL_COMPROMISE",
+    ];
+
+    /// <summary>
+    /// FIDO MDS 3.0, StatusReport: the report with the latest effectiveDate states the model's status
+    /// (on a tie, the last one listed) — except that a compromise report, once made, sticks.
+    /// </summary>
     private static (string? Status, DateOnly? EffectiveDate) LatestStatus(JsonElement entry)
     {
         if (!entry.TryGetProperty("statusReports", out var reports) || reports.ValueKind != JsonValueKind.Array)
@@ -333,6 +348,7 @@ internal static class Mds3BlobReader
         }
 
         (string? Status, DateOnly? EffectiveDate) latest = (null, null);
+        (string? Status, DateOnly? EffectiveDate) compromise = (null, null);
         foreach (var report in reports.EnumerateArray())
         {
             if (report.ValueKind != JsonValueKind.Object
@@ -346,9 +362,15 @@ internal static class Mds3BlobReader
             {
                 latest = (s.GetString(), date);
             }
+
+            if (CompromiseStatuses.Contains(s.GetString(), StringComparer.Ordinal)
+                && (compromise.Status is null || (date ?? DateOnly.MinValue) >= (compromise.EffectiveDate ?? DateOnly.MinValue)))
+            {
+                compromise = (s.GetString(), date);
+            }
         }
 
-        return latest;
+        return compromise.Status is not null ? compromise : latest;
     }
 
     private static string[] Strings(JsonElement parent, string property) =>

@@ -63,6 +63,14 @@ internal sealed class PasskeyMetadataOptionsValidator : IValidateOptions<Passkey
                 + "give the root certificate (PEM or DER) the MDS3 BLOB must chain to, e.g. GlobalSign Root CA - R3.");
         }
 
+        // The usual BLOB root (GlobalSign Root CA - R3) is a public web root: a chain alone does not
+        // prove the FIDO Alliance signed the BLOB, the signer's name does.
+        if (hasBlob && string.IsNullOrWhiteSpace(options.BlobSignerName))
+        {
+            failures.Add("Passkeys:Metadata:BlobSignerName is required when Passkeys:Metadata:BlobPath is set: "
+                + "the DNS name the BLOB's signing certificate is issued for, e.g. mds.fidoalliance.org.");
+        }
+
         if (hasRoot)
         {
             var (root, problem) = CertificateFiles.LoadCertificate(options.BlobRootCertificatePath!);

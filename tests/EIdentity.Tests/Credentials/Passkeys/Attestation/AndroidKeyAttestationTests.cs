@@ -104,24 +104,9 @@ public sealed class AndroidKeyAttestationTests : IDisposable
 
     private static (AttestationStatementResult Result, AttestationStatement Statement) Register(AndroidKeyTestAttestation attestation, AndroidKeyAttestationFormat? format = null)
     {
-        using var authenticator = new SoftwareAuthenticator("https://localhost") { Attestation = attestation };
-        var challenge = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        var userId = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
-        var creationOptions = $$"""
-            {"challenge":"{{challenge}}","rp":{"id":"localhost","name":"EIdentity"},
-             "user":{"id":"{{userId}}","name":"citizen","displayName":"Citizen"},
-             "pubKeyCredParams":[{"type":"public-key","alg":-7}]}
-            """;
-
-        var response = JsonNode.Parse(authenticator.Register(creationOptions))!["response"]!;
-        var clientDataHash = SHA256.HashData(Base64Url.DecodeFromChars(response["clientDataJSON"]!.GetValue<string>()));
-        var attestationObject = AttestationObject.TryParse(Base64Url.DecodeFromChars(response["attestationObject"]!.GetValue<string>()), out var error);
-        Assert.True(attestationObject is not null, error);
-        Assert.Equal("android-key", attestationObject.Format);
-        var credentialKey = CoseKey.TryDecode(attestationObject.AuthenticatorData.CredentialPublicKey, out error);
-        Assert.True(credentialKey is not null, error);
-
-        return ((format ?? new AndroidKeyAttestationFormat()).Verify(attestationObject, credentialKey, clientDataHash), attestationObject.Statement);
+        var ceremony = AttestationCeremony.Register(attestation, Guid.Empty);
+        Assert.Equal("android-key", ceremony.Attestation.Format);
+        return (ceremony.VerifyWith(format ?? new AndroidKeyAttestationFormat()), ceremony.Attestation.Statement);
     }
 
     private static void Dispose(AttestationStatementResult result)

@@ -167,24 +167,9 @@ public sealed class TpmAttestationTests : IDisposable
 
     private (AttestationStatementResult Result, AttestationStatement Statement) Register(TpmTestAttestation attestation)
     {
-        using var authenticator = new SoftwareAuthenticator("https://localhost") { Attestation = attestation, Aaguid = WindowsHelloAaguid };
-        var challenge = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        var userId = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
-        var creationOptions = $$"""
-            {"challenge":"{{challenge}}","rp":{"id":"localhost","name":"EIdentity"},
-             "user":{"id":"{{userId}}","name":"citizen","displayName":"Citizen"},
-             "pubKeyCredParams":[{"type":"public-key","alg":-7}]}
-            """;
-
-        var response = JsonNode.Parse(authenticator.Register(creationOptions))!["response"]!;
-        var clientDataHash = SHA256.HashData(Base64Url.DecodeFromChars(response["clientDataJSON"]!.GetValue<string>()));
-        var attestationObject = AttestationObject.TryParse(Base64Url.DecodeFromChars(response["attestationObject"]!.GetValue<string>()), out var error);
-        Assert.True(attestationObject is not null, error);
-        Assert.Equal("tpm", attestationObject.Format);
-        var credentialKey = CoseKey.TryDecode(attestationObject.AuthenticatorData.CredentialPublicKey, out error);
-        Assert.True(credentialKey is not null, error);
-
-        return (_format.Verify(attestationObject, credentialKey, clientDataHash), attestationObject.Statement);
+        var ceremony = AttestationCeremony.Register(attestation, WindowsHelloAaguid);
+        Assert.Equal("tpm", ceremony.Attestation.Format);
+        return (ceremony.VerifyWith(_format), ceremony.Attestation.Statement);
     }
 
     // TPMT_PUBLIC for an RSA 2048 signing key: symmetric and scheme TPM_ALG_NULL.

@@ -42,6 +42,18 @@ public sealed class PasskeyMetadataOptionsTests : IDisposable
     }
 
     [Fact]
+    public async Task Blob_without_a_signer_name_stops_the_server_with_a_message_naming_the_setting()
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => BootAsync(new()
+        {
+            ["Passkeys:Metadata:BlobPath"] = "mds/blob.jwt",
+            ["Passkeys:Metadata:BlobRootCertificatePath"] = "mds-root.pem",
+        }));
+
+        Assert.Contains("Passkeys:Metadata:BlobSignerName is required", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Relative_paths_resolve_against_the_content_root()
     {
         var aaguid = Guid.NewGuid();
@@ -53,6 +65,7 @@ public sealed class PasskeyMetadataOptionsTests : IDisposable
             ["Passkeys:Metadata:AllowListPath"] = Path.GetRelativePath(_workspace.Folder, _workspace.AllowListPath),
             ["Passkeys:Metadata:BlobPath"] = "mds/blob.jwt",
             ["Passkeys:Metadata:BlobRootCertificatePath"] = "mds-root.pem",
+            ["Passkeys:Metadata:BlobSignerName"] = "mds.test",
         });
 
         var snapshot = app.Services.GetRequiredService<IAuthenticatorCatalog>().Current;
