@@ -22,8 +22,14 @@ public sealed partial class IdentityProviderProcess : IAsyncDisposable
     private IdentityProviderProcess(int port, IReadOnlyList<PortalSite> portals, IReadOnlyDictionary<string, string> settings)
     {
         Origin = $"http://localhost:{port}";
+        // An empty allow-list unless a test brings one: Development's own (certs/authenticators/
+        // allow-list.dev-only.json) would lift Chromium's virtual key to the high level.
+        Directory.CreateDirectory(_dataDirectory);
+        var emptyAllowList = Path.Combine(_dataDirectory, "allow-list.json");
+        File.WriteAllText(emptyAllowList, """{ "authenticators": [] }""");
         _environment = new Dictionary<string, string>
         {
+            ["Passkeys__Metadata__AllowListPath"] = emptyAllowList,
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Demo__Enabled"] = "false",
             ["PublicOrigin"] = Origin,

@@ -201,10 +201,6 @@ internal sealed class AuthenticatorPolicy(
         }
 
         return !snapshot.Models.Any(other => !ReferenceEquals(other, model) && other.Aaguid != model.Aaguid
-            && other.AttestationRoots.Any(theirs => model.AttestationRoots.Any(ours => SameAnchor(ours, theirs))));
+            && other.AttestationRoots.Any(theirs => model.AttestationRoots.Any(ours => AttestationChains.IsSameAnchor(ours, theirs))));
     }
-
-    private static bool SameAnchor(X509Certificate2 a, X509Certificate2 b) =>
-        a.SubjectName.RawData.AsSpan().SequenceEqual(b.SubjectName.RawData)
-        && a.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(b.PublicKey.ExportSubjectPublicKeyInfo());
 }

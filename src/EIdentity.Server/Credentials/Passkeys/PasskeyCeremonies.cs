@@ -262,20 +262,9 @@ internal sealed partial class PasskeyCeremonies(
         return new(PasskeyFailure.None, person, result.Passkey, null, credential);
     }
 
-    // Keys enrolled before attestation was recorded: what we know is that they are user-verified passkeys.
     private PasskeyCredential AddUnattestedRecord(string credentialId, Guid personId)
     {
-        var credential = new PasskeyCredential
-        {
-            CredentialId = credentialId,
-            PersonId = personId,
-            Format = "unknown",
-            AttestationType = AttestationType.None,
-            Level = AuthenticationMethods.LoaSubstantial,
-            AttestedLevel = AuthenticationMethods.LoaSubstantial,
-            Status = PasskeyStatus.Active,
-            RegisteredAt = time.GetUtcNow(),
-        };
+        var credential = PasskeyCredential.Unattested(credentialId, personId, time.GetUtcNow());
         db.PasskeyCredentials.Add(credential);
         return credential;
     }

@@ -1,4 +1,5 @@
 using EIdentity.Server.Credentials.Passkeys.Attestation;
+using EIdentity.Server.Sessions;
 
 namespace EIdentity.Server.Credentials.Passkeys;
 
@@ -57,4 +58,20 @@ internal sealed class PasskeyCredential
     public DateTimeOffset RegisteredAt { get; set; }
 
     public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>
+    /// The record of a key enrolled before attestation was recorded: all we know is that it is a
+    /// user-verified passkey.
+    /// </summary>
+    public static PasskeyCredential Unattested(string credentialId, Guid personId, DateTimeOffset now) => new()
+    {
+        CredentialId = credentialId,
+        PersonId = personId,
+        Format = "unknown",
+        AttestationType = AttestationType.None,
+        Level = AuthenticationMethods.LoaSubstantial,
+        AttestedLevel = AuthenticationMethods.LoaSubstantial,
+        Status = PasskeyStatus.Active,
+        RegisteredAt = now,
+    };
 }

@@ -147,15 +147,7 @@ internal sealed partial class PasskeyKeyring(
         var personId = owner?.Id ?? record!.PersonId;
         if (record is null)
         {
-            record = new PasskeyCredential
-            {
-                CredentialId = credentialId,
-                PersonId = personId,
-                Format = "unknown",
-                Level = AuthenticationMethods.LoaSubstantial,
-                AttestedLevel = AuthenticationMethods.LoaSubstantial,
-                RegisteredAt = time.GetUtcNow(),
-            };
+            record = PasskeyCredential.Unattested(credentialId, personId, time.GetUtcNow());
             db.PasskeyCredentials.Add(record);
         }
 

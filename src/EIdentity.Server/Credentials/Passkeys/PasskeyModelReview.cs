@@ -92,15 +92,16 @@ internal sealed partial class PasskeyModelReview(
 internal sealed partial class PasskeyMetadataWatcher(
     IServiceScopeFactory scopes,
     IAuthenticatorCatalog catalog,
+    IOptions<PasskeyMetadataOptions> metadata,
     TimeProvider time,
     ILogger<PasskeyMetadataWatcher> logger) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
     private string? _reviewedVersion;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
+        // Asking at the catalog's own pace: it re-reads the files at most that often anyway.
+        using var timer = new PeriodicTimer(metadata.Value.ReloadCheckInterval, time);
         do
         {
             try

@@ -114,7 +114,8 @@ internal static class AttestationChains
             : null;
     }
 
-    private static bool IsSameAnchor(X509Certificate2 root, X509Certificate2 certificate) =>
+    /// <summary>RFC 5280 6.1.1 (d): a trust anchor is a name and a public key; two certificates with both equal are one anchor.</summary>
+    internal static bool IsSameAnchor(X509Certificate2 root, X509Certificate2 certificate) =>
         root.SubjectName.RawData.AsSpan().SequenceEqual(certificate.SubjectName.RawData)
         && root.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(certificate.PublicKey.ExportSubjectPublicKeyInfo());
 
