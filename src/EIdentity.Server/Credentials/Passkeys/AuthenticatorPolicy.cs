@@ -161,6 +161,10 @@ internal sealed class AuthenticatorPolicy(
             {
                 notes.Add($"The policy does not accept {model.Source} metadata for the high level.");
             }
+            else if (model.Source == AuthenticatorSource.MetadataService && !snapshot.MetadataServiceIsCurrent)
+            {
+                notes.Add("The FIDO metadata BLOB is past its nextUpdate and may miss revocations, so it does not vouch for the high level.");
+            }
             else if (attestation.Format is not (PackedFormat or TpmFormat))
             {
                 // android-key does not cover the UV flag, apple keys are synchronised, U2F keys cannot verify the user.

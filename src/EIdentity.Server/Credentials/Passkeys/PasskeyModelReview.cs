@@ -40,7 +40,8 @@ internal sealed partial class PasskeyModelReview(
             var refused = status is not null && policy.EffectiveRefusedStatuses.Contains(status, StringComparer.Ordinal);
             var suspends = refused && policy.EffectiveSuspendingStatuses.Contains(status!, StringComparer.Ordinal);
             // High stays only while the model is still known, in hardware, from an accepted source and not compromised.
-            var highStillEarned = model is not null && !refused && model.IsHardware && policy.EffectiveHighLevelSources.Contains(model.Source);
+            var highStillEarned = model is not null && !refused && model.IsHardware && policy.EffectiveHighLevelSources.Contains(model.Source)
+                && (model.Source != AuthenticatorSource.MetadataService || snapshot.MetadataServiceIsCurrent);
             var reason = refused ? "model-status:" + status : model is null ? "model-unknown" : "model-no-longer-high";
 
             var keys = await db.PasskeyCredentials

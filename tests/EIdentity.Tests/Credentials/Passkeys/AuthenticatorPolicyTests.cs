@@ -273,6 +273,19 @@ public sealed class AuthenticatorPolicyTests(PolicyServer policy) : IClassFixtur
     }
 
     [Fact]
+    public async Task Stale_metadata_no_longer_vouches_for_high()
+    {
+        var aaguid = Guid.NewGuid();
+        policy.AllowModels();
+        policy.PublishStaleBlob(new Mds3Entry { Aaguid = aaguid, Description = "MDS certified key", AttestationRootCertificates = [policy.AttestationRoot.Certificate] });
+
+        using var citizen = await EnrolAsync(PackedTestAttestation.WithCertificate(policy.AttestationRoot), aaguid);
+
+        var record = await policy.CredentialAsync(citizen.Key.CredentialIds.Single());
+        Assert.Equal(("MDS certified key", true, AuthenticationMethods.LoaSubstantial), (record.Model, record.AttestationTrusted, record.Level));
+    }
+
+    [Fact]
     public async Task Keys_of_a_model_later_reported_compromised_are_suspended_and_the_change_is_audited()
     {
         var aaguid = Guid.NewGuid();

@@ -83,6 +83,13 @@ public class PolicyServer : IAsyncDisposable
         Reload();
     }
 
+    /// <summary>Publishes a BLOB whose nextUpdate has passed: the operator did not fetch a fresh one.</summary>
+    public void PublishStaleBlob(params Mds3Entry[] entries)
+    {
+        WriteBlob(entries, DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-3)));
+        Reload();
+    }
+
     internal async Task<PasskeyCredential> CredentialAsync(string credentialId)
     {
         await using var scope = Server.Services.CreateAsyncScope();
@@ -119,10 +126,15 @@ public class PolicyServer : IAsyncDisposable
         }
     }
 
-    private void WriteBlob(IEnumerable<Mds3Entry> entries)
+    private void WriteBlob(IEnumerable<Mds3Entry> entries, DateOnly? nextUpdate = null)
     {
         var builder = Mds3BlobBuilder.SignedBy(MetadataRoot);
         builder.Number = _blobNumber++;
+        if (nextUpdate is { } date)
+        {
+            builder.NextUpdate = date;
+        }
+
         foreach (var entry in entries)
         {
             builder.Add(entry);

@@ -47,6 +47,9 @@ internal interface IAuthenticatorCatalogSnapshot
     /// <summary>Problems met while loading (bad signature, unreadable file...); the sources that loaded still apply.</summary>
     IReadOnlyList<string> Problems { get; }
 
+    /// <summary>False once the MDS3 BLOB is past its nextUpdate: its models then no longer reach the high level.</summary>
+    bool MetadataServiceIsCurrent { get; }
+
     /// <summary>
     /// The model an attestation belongs to: by AAGUID when it is not all zeros, otherwise (FIDO U2F) by
     /// the attestation certificate's subject key identifier. Allow-list entries win over MDS3 entries.
@@ -200,8 +203,11 @@ internal sealed partial class AuthenticatorCatalog : IAuthenticatorCatalog
         files.AddRange(allowList.ReferencedFiles.Except(files));
         stamps = [.. stamps, .. Stamp(files.Skip(stamps.Length))];
 
-        var version = Version(_allowList.Digest, _blobDigest);
-        var snapshot = new AuthenticatorCatalogSnapshot(version, _allowList.Models, _blob?.Models ?? [], problems);
+        // A stale BLOB may miss revocations: it still names models and refuses compromised ones, but
+        // no longer vouches for the high level. Its version changes, so registered keys are reviewed.
+        var blobIsCurrent = _blob is null || today <= _blob.NextUpdate;
+        var version = Version(_allowList.Digest, _blobDigest) + (blobIsCurrent ? "" : "-stale");
+        var snapshot = new AuthenticatorCatalogSnapshot(version, _allowList.Models, _blob?.Models ?? [], problems, blobIsCurrent);
         LogLoaded(_logger, version, _allowList.Models.Count, _blob?.Models.Count ?? 0, problems.Count);
         foreach (var problem in problems)
         {

@@ -8,8 +8,9 @@ internal sealed class AuthenticatorCatalogSnapshot : IAuthenticatorCatalogSnapsh
     private readonly Dictionary<Guid, AuthenticatorModel> _byAaguid = [];
     private readonly Dictionary<string, AuthenticatorModel> _byKeyIdentifier = new(StringComparer.Ordinal);
 
-    public AuthenticatorCatalogSnapshot(string version, IReadOnlyList<AuthenticatorModel> allowListed, IReadOnlyList<AuthenticatorModel> fromMetadataService, IReadOnlyList<string> problems)
+    public AuthenticatorCatalogSnapshot(string version, IReadOnlyList<AuthenticatorModel> allowListed, IReadOnlyList<AuthenticatorModel> fromMetadataService, IReadOnlyList<string> problems, bool metadataServiceIsCurrent = true)
     {
+        MetadataServiceIsCurrent = metadataServiceIsCurrent;
         ArgumentNullException.ThrowIfNull(allowListed);
         ArgumentNullException.ThrowIfNull(fromMetadataService);
         Version = version;
@@ -44,6 +45,8 @@ internal sealed class AuthenticatorCatalogSnapshot : IAuthenticatorCatalogSnapsh
     public IReadOnlyCollection<AuthenticatorModel> Models { get; }
 
     public IReadOnlyList<string> Problems { get; }
+
+    public bool MetadataServiceIsCurrent { get; }
 
     public AuthenticatorModel? Find(Guid aaguid, X509Certificate2? attestationCertificate)
     {
