@@ -58,6 +58,9 @@ internal sealed partial class PasskeyCeremonies(
     /// <summary>Where the attestation hook leaves its verdict for the ceremony that called the handler.</summary>
     public static readonly object VerdictKey = new();
 
+    // PasskeyException.UnsupportedCredentialPublicKeyAlgorithm() in ASP.NET Core Identity 10 (WebAuthn L3 7.1 step 20).
+    private const string UnsupportedAlgorithmMessage = "The credential public key algorithm does not match any of the supported algorithms.";
+
     public async Task<CeremonyStarted> BeginRegistrationAsync(HttpContext http, Person person, Guid? activationCodeId)
     {
         var created = await handler.MakeCreationOptionsAsync(new PasskeyUserEntity
@@ -115,7 +118,7 @@ internal sealed partial class PasskeyCeremonies(
 
             var reason = result.Failure.Message;
             LogRegistrationRefused(logger, ceremony.PersonId, reason);
-            var refusal = verdict is null && reason.Contains("algorithm", StringComparison.OrdinalIgnoreCase)
+            var refusal = verdict is null && reason == UnsupportedAlgorithmMessage
                 ? PasskeyFailure.UnsupportedAlgorithm
                 : PasskeyFailure.VerificationFailed;
             return new(refusal, null, null, null, reason);
