@@ -1,16 +1,20 @@
 namespace EIdentity.Server.Cli;
 
-/// <summary>A verb's arguments: <c>--name value</c> pairs (repeatable) and <c>--switch</c> flags.</summary>
+/// <summary>
+/// A verb's arguments: <c>--name value</c> pairs (repeatable), <c>--switch</c> flags and, for verbs
+/// that take them, positional arguments (e.g. the files of <c>certificate verify</c>).
+/// </summary>
 internal sealed class CommandArguments
 {
     private readonly Dictionary<string, List<string>> _values = new(StringComparer.Ordinal);
     private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
+    private readonly List<string> _positional = [];
 
     private CommandArguments()
     {
     }
 
-    public static CommandArguments Parse(IEnumerable<string> args, IReadOnlySet<string> flags)
+    public static CommandArguments Parse(IEnumerable<string> args, IReadOnlySet<string> flags, bool positional = false)
     {
         var parsed = new CommandArguments();
         string? pending = null;
@@ -38,6 +42,10 @@ internal sealed class CommandArguments
                     pending = name;
                 }
             }
+            else if (positional)
+            {
+                parsed._positional.Add(arg);
+            }
             else
             {
                 throw new CommandException($"unexpected argument '{arg}'");
@@ -57,6 +65,9 @@ internal sealed class CommandArguments
         _values.TryGetValue(name, out var values) ? values : [];
 
     public bool Flag(string name) => _flags.Contains(name);
+
+    /// <summary>The arguments that are neither options nor their values, in order.</summary>
+    public IReadOnlyList<string> Positional => _positional;
 
     private void Add(string name, string value)
     {

@@ -38,13 +38,21 @@ internal static class ServerCommands
                                         (exit 0 only when it would be)
           passkey metadata [--reload]   show the authenticator metadata and re-review registered keys
           audit verify                  recompute the audit log's hash chain
+          certificate verify <cert-file>... --trust-anchor <file>... [--intermediate <file>]...
+                          [--crl <file>]... [--at <ISO 8601 time>] [--no-fetch]
+                                        RFC 5280 path validation (signatures, validity, CA constraints,
+                                        key usage, revocation of every certificate by the given CRLs);
+                                        prints VALID or INVALID and the reason for each file, exit 0
+                                        only when all are valid. Files are PEM or DER. Nothing is
+                                        fetched (--no-fetch is the only behaviour for now): a
+                                        certificate whose issuer has no CRL given is INVALID.
           help                          this text
 
         Configuration comes from appsettings.json, appsettings.{Environment}.json and environment
         variables (e.g. Database__Provider, Database__ConnectionString), as for the server.
         """;
 
-    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "passkey", "audit", "help", "--help", "-h"];
+    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "passkey", "audit", "certificate", "help", "--help", "-h"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -65,6 +73,15 @@ internal static class ServerCommands
                 await app.Services.MigrateDatabaseAsync();
                 Console.WriteLine("Database is up to date.");
                 return 0;
+            }
+
+            if (verb == "certificate verify")
+            {
+                // Needs no database; its file arguments may come before the options.
+                return await CertificateCommands.VerifyAsync(
+                    CommandArguments.Parse(args.Skip(2), CertificateCommands.VerifyFlags, positional: true),
+                    app.Services.GetRequiredService<TimeProvider>(),
+                    Console.Out);
             }
 
             await app.MigrateDatabaseIfConfiguredAsync();

@@ -1,0 +1,38 @@
+using Org.BouncyCastle.X509;
+
+namespace EIdentity.Server.Credentials.Certificates;
+
+/// <summary>
+/// Says whether a certificate was revoked, at a given time. The CRL list the caller supplies is one
+/// source (<see cref="CrlRevocationSource"/>); OCSP and fetching CRLs from distribution points are others.
+/// </summary>
+internal interface IRevocationSource
+{
+    /// <param name="certificate">The certificate whose status is asked.</param>
+    /// <param name="issuer">The certificate of the CA that issued it: its key must have signed the evidence.</param>
+    /// <param name="at">The time at which the status matters.</param>
+    RevocationCheck Check(X509Certificate certificate, X509Certificate issuer, DateTimeOffset at);
+}
+
+internal enum RevocationStatus
+{
+    /// <summary>Fresh evidence signed by the issuer does not list the certificate.</summary>
+    Good,
+
+    /// <summary>Fresh evidence signed by the issuer lists the certificate.</summary>
+    Revoked,
+
+    /// <summary>No evidence could decide; a caller must treat this as not valid (fail closed).</summary>
+    Unknown,
+}
+
+/// <param name="Status">What the evidence says.</param>
+/// <param name="RevokedAt">When the certificate was revoked (<see cref="RevocationStatus.Revoked"/> only).</param>
+/// <param name="RevocationReason">The RFC 5280 5.3.1 reason code name, e.g. <c>keyCompromise</c>, when the evidence gives one.</param>
+/// <param name="Problem">Why the status is unknown, as the end of a sentence, e.g. "no CRL from its issuer was supplied".</param>
+internal sealed record RevocationCheck(RevocationStatus Status, DateTimeOffset? RevokedAt = null, string? RevocationReason = null, string? Problem = null)
+{
+    public static RevocationCheck Good { get; } = new(RevocationStatus.Good);
+
+    public static RevocationCheck Unknown(string problem) => new(RevocationStatus.Unknown, Problem: problem);
+}
