@@ -49,7 +49,7 @@ internal static class CertificateCommands
             try
             {
                 certificate = ReadCertificates(file, "certificate").First();
-                var result = CertificatePathValidator.Validate(certificate, anchors, intermediates, crls, at, CertificateValidationOptions.Default);
+                var result = await CertificatePathValidator.ValidateAsync(certificate, anchors, intermediates, crls, at, CertificateValidationOptions.Default);
                 verdict = $"{(result.IsValid ? "VALID" : "INVALID")}: {result.Reason}";
                 allValid &= result.IsValid;
             }

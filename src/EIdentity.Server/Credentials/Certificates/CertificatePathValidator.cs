@@ -41,22 +41,23 @@ internal static class CertificatePathValidator
         X509Extensions.ExtendedKeyUsage.Id,
     };
 
-    public static CertificateValidationResult Validate(
+    public static Task<CertificateValidationResult> ValidateAsync(
         X509Certificate2 leaf,
         IReadOnlyList<X509Certificate2> trustAnchors,
         IReadOnlyList<X509Certificate2> intermediates,
         IReadOnlyList<byte[]> crls,
         DateTimeOffset at,
         CertificateValidationOptions options) =>
-        Validate(leaf, trustAnchors, intermediates, new CrlRevocationSource(crls), at, options);
+        ValidateAsync(leaf, trustAnchors, intermediates, new CrlRevocationSource(crls), at, options, CancellationToken.None);
 
-    public static CertificateValidationResult Validate(
+    public static async Task<CertificateValidationResult> ValidateAsync(
         X509Certificate2 leaf,
         IReadOnlyList<X509Certificate2> trustAnchors,
         IReadOnlyList<X509Certificate2> intermediates,
         IRevocationSource revocation,
         DateTimeOffset at,
-        CertificateValidationOptions options)
+        CertificateValidationOptions options,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leaf);
         ArgumentNullException.ThrowIfNull(trustAnchors);
@@ -91,7 +92,7 @@ internal static class CertificatePathValidator
         // RFC 5280 6.1.3 (a)(3): every certificate below the trust anchor must not be revoked.
         for (var i = 0; i < chain.Count - 1; i++)
         {
-            var check = revocation.Check(chain[i], chain[i + 1], at);
+            var check = await revocation.CheckAsync(chain[i], chain[i + 1], at, cancellationToken);
             switch (check.Status)
             {
                 case RevocationStatus.Revoked:

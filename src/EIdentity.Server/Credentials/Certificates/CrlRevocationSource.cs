@@ -49,6 +49,9 @@ internal sealed class CrlRevocationSource : IRevocationSource
     /// <summary>How many of the supplied CRLs could not be parsed (and so decide nothing).</summary>
     public int Unreadable { get; }
 
+    public ValueTask<RevocationCheck> CheckAsync(X509Certificate certificate, X509Certificate issuer, DateTimeOffset at, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Check(certificate, issuer, at));
+
     public RevocationCheck Check(X509Certificate certificate, X509Certificate issuer, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(certificate);
@@ -83,7 +86,8 @@ internal sealed class CrlRevocationSource : IRevocationSource
         return RevocationCheck.Unknown(problem!);
     }
 
-    private static string? Unusable(X509Crl crl, X509Certificate issuer, DateTimeOffset at)
+    /// <returns>Why this CRL cannot decide anything at <paramref name="at"/>, or <see langword="null"/> when it can.</returns>
+    internal static string? Unusable(X509Crl crl, X509Certificate issuer, DateTimeOffset at)
     {
         // RFC 5280 6.3.3 (f): the CRL issuer's key must be allowed to sign CRLs.
         if (issuer.GetKeyUsage() is { } usage && !usage[6])
@@ -124,7 +128,7 @@ internal sealed class CrlRevocationSource : IRevocationSource
         return at >= nextUpdate ? $"the CRL from its issuer is stale (its next update was due on {Day(nextUpdate)})" : null;
     }
 
-    private static string? ReasonOf(X509CrlEntry entry)
+    internal static string? ReasonOf(X509CrlEntry entry)
     {
         try
         {

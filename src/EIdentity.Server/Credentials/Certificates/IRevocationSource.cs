@@ -11,7 +11,8 @@ internal interface IRevocationSource
     /// <param name="certificate">The certificate whose status is asked.</param>
     /// <param name="issuer">The certificate of the CA that issued it: its key must have signed the evidence.</param>
     /// <param name="at">The time at which the status matters.</param>
-    RevocationCheck Check(X509Certificate certificate, X509Certificate issuer, DateTimeOffset at);
+    /// <param name="cancellationToken">Ends a fetch the caller no longer waits for.</param>
+    ValueTask<RevocationCheck> CheckAsync(X509Certificate certificate, X509Certificate issuer, DateTimeOffset at, CancellationToken cancellationToken);
 }
 
 internal enum RevocationStatus
