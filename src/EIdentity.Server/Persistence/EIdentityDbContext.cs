@@ -1,4 +1,5 @@
 using EIdentity.Server.Audit;
+using EIdentity.Server.Credentials.Certificates;
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Identities;
 using EIdentity.Server.Oidc;
@@ -26,6 +27,11 @@ internal class EIdentityDbContext(DbContextOptions options)
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
     public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<Organization> Organizations => Set<Organization>();
+    public DbSet<CertificateCredential> CertificateCredentials => Set<CertificateCredential>();
+    public DbSet<CertificateBlock> CertificateBlocks => Set<CertificateBlock>();
+    public DbSet<CertificateChallenge> CertificateChallenges => Set<CertificateChallenge>();
+    public DbSet<CertificateHandoff> CertificateHandoffs => Set<CertificateHandoff>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -104,6 +110,62 @@ internal class EIdentityDbContext(DbContextOptions options)
             audit.Property(e => e.PreviousHash).HasMaxLength(64);
             audit.Property(e => e.Hash).HasMaxLength(64);
             audit.HasIndex(e => e.PersonId);
+        });
+
+        builder.Entity<Organization>(organization =>
+        {
+            organization.HasKey(o => o.Id);
+            organization.Property(o => o.TaxCode)
+                .HasConversion(code => code.Value, value => TaxCode.Parse(value))
+                .HasMaxLength(TaxCode.BaseLength + 1 + TaxCode.BranchLength)
+                .IsRequired();
+            organization.HasIndex(o => o.TaxCode).IsUnique();
+            organization.Property(o => o.Name).HasMaxLength(300).IsRequired();
+            organization.Property(o => o.Status).HasConversion<string>().HasMaxLength(20);
+        });
+
+        builder.Entity<CertificateCredential>(credential =>
+        {
+            credential.HasKey(c => c.Thumbprint);
+            credential.Property(c => c.Thumbprint).HasMaxLength(64);
+            credential.Property(c => c.IssuerName).HasMaxLength(1000);
+            credential.Property(c => c.IssuerDisplayName).HasMaxLength(1000);
+            credential.Property(c => c.SerialNumber).HasMaxLength(64);
+            credential.Property(c => c.SubjectCommonName).HasMaxLength(300);
+            credential.Property(c => c.Level).HasMaxLength(100);
+            credential.Ignore(c => c.CredentialReference);
+            credential.HasIndex(c => c.PersonId);
+            credential.HasIndex(c => new { c.IssuerName, c.SerialNumber });
+        });
+
+        builder.Entity<CertificateBlock>(block =>
+        {
+            block.HasKey(b => b.Id);
+            block.Property(b => b.IssuerName).HasMaxLength(1000);
+            block.Property(b => b.IssuerDisplayName).HasMaxLength(1000);
+            block.Property(b => b.SerialNumber).HasMaxLength(64);
+            block.Property(b => b.Reason).HasMaxLength(500);
+            block.Property(b => b.BlockedBy).HasMaxLength(100);
+            block.HasIndex(b => new { b.IssuerName, b.SerialNumber }).IsUnique();
+        });
+
+        builder.Entity<CertificateChallenge>(challenge =>
+        {
+            challenge.HasKey(c => c.Id);
+            challenge.Property(c => c.Id).HasMaxLength(64);
+            challenge.Property(c => c.Nonce).HasMaxLength(64);
+            challenge.Property(c => c.Origin).HasMaxLength(300);
+            challenge.Property(c => c.BrowserBindingHash).HasMaxLength(64);
+            challenge.HasIndex(c => c.ExpiresAt);
+        });
+
+        builder.Entity<CertificateHandoff>(handoff =>
+        {
+            handoff.HasKey(h => h.CodeHash);
+            handoff.Property(h => h.CodeHash).HasMaxLength(64);
+            handoff.Property(h => h.StateHash).HasMaxLength(64);
+            handoff.Property(h => h.Thumbprint).HasMaxLength(64);
+            handoff.HasIndex(h => h.ExpiresAt);
         });
 
         builder.Entity<ServerKey>(key =>

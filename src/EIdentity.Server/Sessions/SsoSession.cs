@@ -19,6 +19,9 @@ internal sealed class SsoSession
     /// <summary>The passkey credential id (base64url) or other credential reference used to sign in.</summary>
     public string? CredentialId { get; set; }
 
+    /// <summary>The organization the person acts for in this session (a certificate with MST and CCCD), if any.</summary>
+    public Guid? OrganizationId { get; set; }
+
     public string Acr { get; set; } = "";
 
     /// <summary>Space-separated RFC 8176 values.</summary>
