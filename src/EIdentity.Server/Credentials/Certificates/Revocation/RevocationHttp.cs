@@ -31,7 +31,7 @@ internal static class RevocationHttp
 
             if (response.Content.Headers.ContentLength > maxBytes)
             {
-                return (null, $"{at} sent {response.Content.Headers.ContentLength} bytes, more than the {maxBytes} allowed");
+                return (null, $"{at} sent {response.Content.Headers.ContentLength} bytes, more than the {maxBytes} bytes allowed");
             }
 
             await using var stream = await response.Content.ReadAsStreamAsync(deadline.Token);
