@@ -90,6 +90,8 @@ internal static class CertificatePathValidator
         }
 
         // RFC 5280 6.1.3 (a)(3): every certificate below the trust anchor must not be revoked.
+        var sources = new List<string>();
+        var notes = new List<string>();
         for (var i = 0; i < chain.Count - 1; i++)
         {
             var check = await revocation.CheckAsync(chain[i], chain[i + 1], at, cancellationToken);
@@ -98,10 +100,21 @@ internal static class CertificatePathValidator
                 case RevocationStatus.Revoked:
                     var when = check.RevokedAt is { } revokedAt ? $" on {CrlRevocationSource.Day(revokedAt)}" : "";
                     var why = check.RevocationReason is { } reason ? $" ({reason})" : "";
-                    return CertificateValidationResult.Invalid($"{Capital(Who(i, chain.Count))} was revoked{when}{why}.");
+                    var according = check.Source is { } source ? $", according to {source}" : "";
+                    return CertificateValidationResult.Invalid($"{Capital(Who(i, chain.Count))} was revoked{when}{why}{according}.");
                 case RevocationStatus.Unknown:
                     return CertificateValidationResult.Invalid($"The revocation status of {Who(i, chain.Count)} is unknown: {check.Problem}.");
                 case RevocationStatus.Good:
+                    if (check.Source is { } decidedBy)
+                    {
+                        sources.Add($"{decidedBy} for {Who(i, chain.Count)}");
+                    }
+
+                    if (check.Note is { } note)
+                    {
+                        notes.Add($" For {Who(i, chain.Count)}, {note}.");
+                    }
+
                     break;
                 default:
                     throw new InvalidOperationException($"Unexpected revocation status {check.Status}.");
@@ -110,7 +123,12 @@ internal static class CertificatePathValidator
 
         var path = new List<X509Certificate2>(chain.Count) { leaf };
         path.AddRange(chain.Skip(1).Select(c => X509CertificateLoader.LoadCertificate(c.GetEncoded())));
-        return new CertificateValidationResult(true, "The certificate chains to a trust anchor, and no certificate in its path is expired, misused or revoked.", path);
+        // Every decision says why: which evidence decided, and what was not checked (fail-open).
+        var checkedBy = sources.Count > 0 ? $" Revocation status came from {string.Join(", ", sources)}." : "";
+        return new CertificateValidationResult(
+            true,
+            $"The certificate chains to a trust anchor, and no certificate in its path is expired, misused or revoked.{checkedBy}{string.Concat(notes)}",
+            path);
     }
 
     private static BcCertificate? Parse(X509Certificate2 certificate)
@@ -341,7 +359,7 @@ internal static class CertificatePathValidator
 
     private static string Capital(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 
-    private static bool IsBadInput(Exception e) =>
+    internal static bool IsBadInput(Exception e) =>
         e is GeneralSecurityException or CryptoException or SecurityUtilityException or IOException
             or ArgumentException or InvalidOperationException or InvalidCastException or FormatException
             or ArithmeticException or Asn1Exception;

@@ -134,8 +134,7 @@ internal sealed class CrlRevocationSource : IRevocationSource
         {
             return entry.GetExtensionValue(X509Extensions.ReasonCode) is { } value
                 && Asn1Object.FromByteArray(value.GetOctets()) is DerEnumerated code
-                && code.IntValueExact is var n && n >= 0 && n < ReasonNames.Length
-                ? ReasonNames[n]
+                ? ReasonName(code.IntValueExact)
                 : null;
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or ArithmeticException)
@@ -143,6 +142,9 @@ internal sealed class CrlRevocationSource : IRevocationSource
             return null;
         }
     }
+
+    /// <returns>The RFC 5280 5.3.1 name of a CRLReason code (OCSP uses the same codes), or <see langword="null"/> for an unknown code.</returns>
+    internal static string? ReasonName(int code) => code >= 0 && code < ReasonNames.Length ? ReasonNames[code] : null;
 
     internal static string Day(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

@@ -31,7 +31,18 @@ internal enum RevocationStatus
 /// <param name="RevokedAt">When the certificate was revoked (<see cref="RevocationStatus.Revoked"/> only).</param>
 /// <param name="RevocationReason">The RFC 5280 5.3.1 reason code name, e.g. <c>keyCompromise</c>, when the evidence gives one.</param>
 /// <param name="Problem">Why the status is unknown, as the end of a sentence, e.g. "no CRL from its issuer was supplied".</param>
-internal sealed record RevocationCheck(RevocationStatus Status, DateTimeOffset? RevokedAt = null, string? RevocationReason = null, string? Problem = null)
+/// <param name="Source">Which evidence decided, e.g. <c>OCSP</c> or <c>CRL</c>, for the decision's sentence; <see langword="null"/> when unsaid.</param>
+/// <param name="Note">
+/// Something a <see cref="RevocationStatus.Good"/> decision must say, as the end of a sentence, e.g. that revocation
+/// was not checked because the CA's policy is fail-open; <see langword="null"/> when there is nothing to add.
+/// </param>
+internal sealed record RevocationCheck(
+    RevocationStatus Status,
+    DateTimeOffset? RevokedAt = null,
+    string? RevocationReason = null,
+    string? Problem = null,
+    string? Source = null,
+    string? Note = null)
 {
     public static RevocationCheck Good { get; } = new(RevocationStatus.Good);
 

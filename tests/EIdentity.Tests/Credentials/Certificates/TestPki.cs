@@ -41,9 +41,12 @@ internal static class TestPki
         bool basicConstraints = true,
         X509KeyUsageFlags? usage = CaUsage,
         DateTimeOffset? notBefore = null,
-        DateTimeOffset? notAfter = null) =>
+        DateTimeOffset? notAfter = null,
+        string? ocspUrl = null,
+        string? crlUrl = null) =>
         Issue(name, issuer, request =>
         {
+            AddRevocationUrls(request, ocspUrl, crlUrl);
             if (basicConstraints)
             {
                 request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, pathLength is not null, pathLength ?? 0, true));
@@ -63,9 +66,12 @@ internal static class TestPki
         DateTimeOffset? notAfter = null,
         Action<CertificateRequest>? configure = null,
         string? issuerName = null,
-        ECDsa? signedBy = null) =>
+        ECDsa? signedBy = null,
+        string? ocspUrl = null,
+        string? crlUrl = null) =>
         Issue(name, issuer, request =>
         {
+            AddRevocationUrls(request, ocspUrl, crlUrl);
             request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
             if (usage is { } flags)
             {
@@ -98,6 +104,40 @@ internal static class TestPki
             HashAlgorithmName.SHA256,
             X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer.Certificate, true, false),
             thisUpdate ?? Now.AddDays(-1));
+    }
+
+    /// <summary>
+    /// A delegated OCSP responder certificate issued by <paramref name="issuer"/> (RFC 6960 4.2.2.2),
+    /// with the id-kp-OCSPSigning extended key usage unless <paramref name="ocspSigning"/> is false.
+    /// </summary>
+    public static TestKey OcspResponder(TestKey issuer, bool ocspSigning = true) =>
+        Leaf(issuer, "CN=EIdentity Test OCSP Responder, O=EIdentity Tests, C=VN", X509KeyUsageFlags.DigitalSignature, configure: request =>
+        {
+            if (ocspSigning)
+            {
+                request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.9")], false));
+            }
+        });
+
+    /// <summary>The certificate as BouncyCastle reads it.</summary>
+    public static Org.BouncyCastle.X509.X509Certificate Bc(X509Certificate2 certificate) => new(certificate.RawData);
+
+    /// <summary>The private key as BouncyCastle signs with it.</summary>
+    public static Org.BouncyCastle.Crypto.AsymmetricKeyParameter BcKey(AsymmetricAlgorithm key) =>
+        Org.BouncyCastle.Security.PrivateKeyFactory.CreateKey(key.ExportPkcs8PrivateKey());
+
+    // RFC 5280 4.2.2.1 (id-ad-ocsp) and 4.2.1.13.
+    private static void AddRevocationUrls(CertificateRequest request, string? ocspUrl, string? crlUrl)
+    {
+        if (ocspUrl is not null)
+        {
+            request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([ocspUrl], null));
+        }
+
+        if (crlUrl is not null)
+        {
+            request.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([crlUrl]));
+        }
     }
 
     /// <param name="issuer">null for a self-signed certificate.</param>
