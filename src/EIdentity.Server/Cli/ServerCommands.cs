@@ -52,7 +52,7 @@ internal static class ServerCommands
         variables (e.g. Database__Provider, Database__ConnectionString), as for the server.
         """;
 
-    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "passkey", "audit", "certificate", "help", "--help", "-h"];
+    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "passkey", "audit", "certificate", "certs", "help", "--help", "-h"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -82,6 +82,15 @@ internal static class ServerCommands
                     CommandArguments.Parse(args.Skip(2), CertificateCommands.VerifyFlags, positional: true),
                     app.Services.GetRequiredService<TimeProvider>(),
                     Console.Out);
+            }
+
+            if (verb == "certs dev-pki")
+            {
+                return await DevelopmentPkiCommands.GenerateAsync(
+                    CommandArguments.Parse(args.Skip(2), DevelopmentPkiCommands.Flags),
+                    app.Services.GetRequiredService<TimeProvider>(),
+                    Console.Out,
+                    Console.Error);
             }
 
             await app.MigrateDatabaseIfConfiguredAsync();
