@@ -46,6 +46,11 @@ internal static class ServerCommands
                                         only when all are valid. Files are PEM or DER. Nothing is
                                         fetched (--no-fetch is the only behaviour for now): a
                                         certificate whose issuer has no CRL given is INVALID.
+          certs dev-pki [--out <dir>] [--base-url <url>] [--force]
+                                        generate the development PKI (default: certs/dev-pki of the
+                                        repository; AIA and CRL URLs under --base-url, default
+                                        http://localhost:5000); an existing folder is left alone
+                                        unless --force. Development only: its keys are public.
           help                          this text
 
         Configuration comes from appsettings.json, appsettings.{Environment}.json and environment

@@ -36,7 +36,7 @@ internal static class DevelopmentPki
     public const string UnknownRootCa = "dev-unknown-root-ca";
     public const string TlsRootCa = "dev-tls-root-ca";
 
-    public const string Person = "dev-person-nguyen-van-an";
+    public const string DemoPerson = "dev-person-nguyen-van-an";
     public const string PersonWithCmnd = "dev-person-tran-thi-binh";
     public const string Organization = "dev-org-cong-ty-demo";
     public const string Employee = "dev-employee-cong-ty-demo";
@@ -121,7 +121,7 @@ internal static class DevelopmentPki
             var unknownRoot = Add(IssueCa(UnknownRootCa, Name("EIdentity Dev Unknown Root CA (not trusted)"), issuer: null, pathLength: 0, baseUrl, caNotBefore, notAfter));
             var tlsRoot = Add(IssueCa(TlsRootCa, Name("EIdentity Dev TLS Root CA"), issuer: null, pathLength: 0, baseUrl, caNotBefore, notAfter));
 
-            var person = Add(IssueLeaf(Person, PersonName("Nguyễn Văn An", "CCCD:001099012345"), ca1, baseUrl, notBefore, notAfter, hardwareToken: true));
+            var person = Add(IssueLeaf(DemoPerson, PersonName("Nguyễn Văn An", "CCCD:001099012345"), ca1, baseUrl, notBefore, notAfter, hardwareToken: true));
             Add(IssueLeaf(PersonWithCmnd, PersonName("Trần Thị Bình", "CMND:079201000123"), ca2, baseUrl, notBefore, notAfter));
             Add(IssueLeaf(Organization, OrganizationName(), ca2, baseUrl, notBefore, notAfter));
             Add(IssueLeaf(Employee, EmployeeName(), ca1, baseUrl, notBefore, notAfter));
@@ -195,42 +195,44 @@ internal static class DevelopmentPki
     private static X500DistinguishedName Name(string commonName)
     {
         var name = new X500DistinguishedNameBuilder();
-        name.AddCountryOrRegion("VN");
-        name.AddOrganizationName(DevelopmentOrganization);
         name.AddCommonName(commonName);
+        name.AddOrganizationName(DevelopmentOrganization);
+        name.AddCountryOrRegion("VN");
         return name.Build();
     }
 
-    // UID is written by OID (RFC 4519 2.39) as UTF8String, as Vietnamese licensed CAs do.
+    // X500DistinguishedNameBuilder encodes the attributes in reverse of the order they are added, so
+    // names are added as RFC 4514 reads them (most specific first) and encoded C=VN first, as X.501 orders
+    // them. UID is written by OID (RFC 4519 2.39) as UTF8String, as Vietnamese licensed CAs do.
     private static X500DistinguishedName PersonName(string fullName, string userId)
     {
         var name = new X500DistinguishedNameBuilder();
-        name.AddCountryOrRegion("VN");
-        name.AddCommonName(fullName);
         name.Add(CertificateIdentifiers.UserIdOid, userId, UniversalTagNumber.UTF8String);
+        name.AddCommonName(fullName);
+        name.AddCountryOrRegion("VN");
         return name.Build();
     }
 
     private static X500DistinguishedName OrganizationName()
     {
         var name = new X500DistinguishedNameBuilder();
-        name.AddCountryOrRegion("VN");
-        name.AddOrganizationName(DemoCompany);
-        name.Add(CertificateIdentifiers.OrganizationIdentifierOid, "VATVN-0101234567", UniversalTagNumber.UTF8String);
-        name.AddCommonName(DemoCompany);
         name.Add(CertificateIdentifiers.UserIdOid, "MST:0101234567", UniversalTagNumber.UTF8String);
+        name.AddCommonName(DemoCompany);
+        name.Add(CertificateIdentifiers.OrganizationIdentifierOid, "VATVN-0101234567", UniversalTagNumber.UTF8String);
+        name.AddOrganizationName(DemoCompany);
+        name.AddCountryOrRegion("VN");
         return name.Build();
     }
 
+    // Encoded ..., CN, UID=MST:..., UID=CCCD:...: the organization's tax code first, the person's number second.
     private static X500DistinguishedName EmployeeName()
     {
         var name = new X500DistinguishedNameBuilder();
-        name.AddCountryOrRegion("VN");
-        name.AddOrganizationName(DemoCompany);
-        name.AddCommonName("Nguyễn Văn An");
-        // Added in reverse of reading order (RFC 4514 2.1 writes the last RDN first): UID=MST:..., UID=CCCD:..., CN=...
         name.Add(CertificateIdentifiers.UserIdOid, "CCCD:001099012345", UniversalTagNumber.UTF8String);
         name.Add(CertificateIdentifiers.UserIdOid, "MST:0101234567", UniversalTagNumber.UTF8String);
+        name.AddCommonName("Nguyễn Văn An");
+        name.AddOrganizationName(DemoCompany);
+        name.AddCountryOrRegion("VN");
         return name.Build();
     }
 
@@ -274,9 +276,9 @@ internal static class DevelopmentPki
     private static Issued IssueTlsServer(Issued tlsRoot, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         var subject = new X500DistinguishedNameBuilder();
-        subject.AddCountryOrRegion("VN");
-        subject.AddOrganizationName(DevelopmentOrganization);
         subject.AddCommonName("localhost");
+        subject.AddOrganizationName(DevelopmentOrganization);
+        subject.AddCountryOrRegion("VN");
         return Issue(MutualTlsServer, subject.Build(), tlsRoot, notBefore, notAfter, request =>
         {
             var names = new SubjectAlternativeNameBuilder();
