@@ -413,3 +413,78 @@ public sealed class DevelopmentPkiTests(GeneratedDevelopmentPki pki) : IClassFix
             Org.BouncyCastle.Asn1.Asn1Object.FromByteArray(crl.GetExtensionValue(Org.BouncyCastle.Asn1.X509.X509Extensions.CrlNumber).GetOctets())).Value.ToByteArrayUnsigned(),
             isUnsigned: true, isBigEndian: true);
 }
+
+/// <summary>
+/// The development PKI committed in <c>certs/dev-pki/</c>: present, and usable today, so that a
+/// change (or an expired certificate) that breaks the repository's copy fails here first.
+/// </summary>
+public sealed class CommittedDevelopmentPkiTests
+{
+    private static readonly string Folder = Path.Combine(RepositoryRoot(), "certs", "dev-pki");
+
+    [Fact]
+    public void Committed_development_pki_has_every_file_and_every_name_says_dev()
+    {
+        string[] expected =
+        [
+            ReadmeFile, RevocationListFile, "dev-mtls-server.p12",
+            .. PublishingCas.Select(CrlFile),
+            .. new[] { RootCa, LicensedCa1, LicensedCa2, UnknownRootCa, TlsRootCa, MutualTlsServer }.SelectMany(n => new[] { CertificateFile(n), KeyFile(n) }),
+            .. new[] { DemoPerson, PersonWithCmnd, Organization, Employee, Revoked, Expired, WrongKeyUsage, UnknownCa }.SelectMany(n => new[] { CertificateFile(n), KeyFile(n), Pkcs12File(n) }),
+        ];
+
+        var files = Directory.GetFiles(Folder).Select(f => Path.GetFileName(f)!).ToList();
+
+        Assert.Empty(expected.Except(files));
+        Assert.All(files, name => Assert.Contains("dev", name, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Committed_demo_person_certificate_is_valid_now_with_crls_the_development_server_signs()
+    {
+        var now = TimeProvider.System.GetUtcNow();
+        using var store = DevelopmentPkiStore.Load(Folder);
+        using var person = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(Folder, CertificateFile(DemoPerson)));
+        using var revoked = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(Folder, CertificateFile(Revoked)));
+        using var root = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(Folder, CertificateFile(RootCa)));
+        using var ca1 = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(Folder, CertificateFile(LicensedCa1)));
+        using var ca2 = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(Folder, CertificateFile(LicensedCa2)));
+        byte[][] crls = [.. PublishingCas.Select(ca => store.FreshCrl(ca, now))];
+
+        var personResult = await CertificatePathValidator.ValidateAsync(person, [root], [ca1, ca2], crls, now, CertificateValidationOptions.Default);
+        var revokedResult = await CertificatePathValidator.ValidateAsync(revoked, [root], [ca1, ca2], crls, now, CertificateValidationOptions.Default);
+
+        Assert.True(personResult.IsValid, personResult.Reason);
+        Assert.Equal(3, personResult.Path!.Count);
+        Assert.Equal(ca1.Thumbprint, personResult.Path[1].Thumbprint);
+        Assert.Equal("001099012345", Assert.Single(CertificateIdentifiers.Read(person).Ids.PersonIds).Value);
+        Assert.Equal([HardwareTokenPolicyOid], DevelopmentPkiTests.Policies(person));
+        Assert.False(revokedResult.IsValid);
+        Assert.Contains("revoked", revokedResult.Reason, StringComparison.Ordinal);
+        Assert.True(person.NotAfter.ToUniversalTime() > now.UtcDateTime.AddYears(1), "The committed development PKI expires within a year: regenerate it with 'certs dev-pki --force'.");
+    }
+
+    [Fact]
+    public void Committed_pkcs12_files_open_with_the_dev_only_password()
+    {
+        using var person = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(Folder, Pkcs12File(DemoPerson)), Password);
+        using var server = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(Folder, Pkcs12File(MutualTlsServer)), Password);
+
+        Assert.True(person.HasPrivateKey);
+        Assert.True(server.HasPrivateKey);
+        Assert.True(server.MatchesHostname("localhost"));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "EIdentity.sln")) || Directory.Exists(Path.Combine(folder.FullName, ".git")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No folder above {AppContext.BaseDirectory} holds EIdentity.sln.");
+    }
+}
