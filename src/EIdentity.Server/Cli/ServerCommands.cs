@@ -46,13 +46,18 @@ internal static class ServerCommands
                                         only when all are valid. Files are PEM or DER. Nothing is
                                         fetched (--no-fetch is the only behaviour for now): a
                                         certificate whose issuer has no CRL given is INVALID.
+          certs dev-pki [--out <dir>] [--base-url <url>] [--force]
+                                        generate the development PKI (default: certs/dev-pki of the
+                                        repository; AIA and CRL URLs under --base-url, default
+                                        http://localhost:5000); an existing folder is left alone
+                                        unless --force. Development only: its keys are public.
           help                          this text
 
         Configuration comes from appsettings.json, appsettings.{Environment}.json and environment
         variables (e.g. Database__Provider, Database__ConnectionString), as for the server.
         """;
 
-    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "passkey", "audit", "certificate", "help", "--help", "-h"];
+    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "passkey", "audit", "certificate", "certs", "help", "--help", "-h"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -82,6 +87,15 @@ internal static class ServerCommands
                     CommandArguments.Parse(args.Skip(2), CertificateCommands.VerifyFlags, positional: true),
                     app.Services.GetRequiredService<TimeProvider>(),
                     Console.Out);
+            }
+
+            if (verb == "certs dev-pki")
+            {
+                return await DevelopmentPkiCommands.GenerateAsync(
+                    CommandArguments.Parse(args.Skip(2), DevelopmentPkiCommands.Flags),
+                    app.Services.GetRequiredService<TimeProvider>(),
+                    Console.Out,
+                    Console.Error);
             }
 
             await app.MigrateDatabaseIfConfiguredAsync();
