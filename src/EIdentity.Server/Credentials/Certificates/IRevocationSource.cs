@@ -36,13 +36,19 @@ internal enum RevocationStatus
 /// Something a <see cref="RevocationStatus.Good"/> decision must say, as the end of a sentence, e.g. that revocation
 /// was not checked because the CA's policy is fail-open; <see langword="null"/> when there is nothing to add.
 /// </param>
+/// <param name="IsConclusive">
+/// An unknown status that is the CA's own answer (an OCSP responder saying "unknown": the CA does not
+/// know the serial number, as with a certificate forged under a stolen CA key), not a failure to ask.
+/// It refuses the certificate even under a fail-open policy, and no other source is asked.
+/// </param>
 internal sealed record RevocationCheck(
     RevocationStatus Status,
     DateTimeOffset? RevokedAt = null,
     string? RevocationReason = null,
     string? Problem = null,
     string? Source = null,
-    string? Note = null)
+    string? Note = null,
+    bool IsConclusive = false)
 {
     public static RevocationCheck Good { get; } = new(RevocationStatus.Good);
 

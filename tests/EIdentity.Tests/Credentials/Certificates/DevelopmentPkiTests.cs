@@ -61,7 +61,7 @@ public sealed class GeneratedDevelopmentPki : IDisposable
 /// </summary>
 public sealed class DevelopmentPkiTests(GeneratedDevelopmentPki pki) : IClassFixture<GeneratedDevelopmentPki>
 {
-    private static readonly string[] EndEntities = [DemoPerson, PersonWithCmnd, Organization, Employee, Revoked, Expired, WrongKeyUsage, UnknownCa];
+    private static readonly string[] EndEntities = [DemoPerson, PersonWithCmnd, OrganizationSeal, Employee, Revoked, Expired, WrongKeyUsage, UnknownCa];
 
     [Fact]
     public void Every_file_name_says_dev_and_each_written_file_is_printed()
@@ -122,7 +122,7 @@ public sealed class DevelopmentPkiTests(GeneratedDevelopmentPki pki) : IClassFix
     public void Employee_certificate_names_a_person_for_an_organization_and_the_seal_names_the_organization()
     {
         using var employee = pki.Certificate(Employee);
-        using var seal = pki.Certificate(Organization);
+        using var seal = pki.Certificate(OrganizationSeal);
 
         var employeeIds = CertificateIdentifiers.Read(employee);
         var sealIds = CertificateIdentifiers.Read(seal);
@@ -430,7 +430,7 @@ public sealed class CommittedDevelopmentPkiTests
             ReadmeFile, RevocationListFile, "dev-mtls-server.p12",
             .. PublishingCas.Select(CrlFile),
             .. new[] { RootCa, LicensedCa1, LicensedCa2, UnknownRootCa, TlsRootCa, MutualTlsServer }.SelectMany(n => new[] { CertificateFile(n), KeyFile(n) }),
-            .. new[] { DemoPerson, PersonWithCmnd, Organization, Employee, Revoked, Expired, WrongKeyUsage, UnknownCa }.SelectMany(n => new[] { CertificateFile(n), KeyFile(n), Pkcs12File(n) }),
+            .. new[] { DemoPerson, PersonWithCmnd, OrganizationSeal, Employee, Revoked, Expired, WrongKeyUsage, UnknownCa }.SelectMany(n => new[] { CertificateFile(n), KeyFile(n), Pkcs12File(n) }),
         ];
 
         var files = Directory.GetFiles(Folder).Select(f => Path.GetFileName(f)!).ToList();

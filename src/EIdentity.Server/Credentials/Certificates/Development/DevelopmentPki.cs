@@ -38,7 +38,7 @@ internal static class DevelopmentPki
 
     public const string DemoPerson = "dev-person-nguyen-van-an";
     public const string PersonWithCmnd = "dev-person-tran-thi-binh";
-    public const string Organization = "dev-org-cong-ty-demo";
+    public const string OrganizationSeal = "dev-org-cong-ty-demo";
     public const string Employee = "dev-employee-cong-ty-demo";
     public const string Revoked = "dev-revoked";
     public const string Expired = "dev-expired";
@@ -123,7 +123,7 @@ internal static class DevelopmentPki
 
             var person = Add(IssueLeaf(DemoPerson, PersonName("Nguyễn Văn An", "CCCD:001099012345"), ca1, baseUrl, notBefore, notAfter, hardwareToken: true));
             Add(IssueLeaf(PersonWithCmnd, PersonName("Trần Thị Bình", "CMND:079201000123"), ca2, baseUrl, notBefore, notAfter));
-            Add(IssueLeaf(Organization, OrganizationName(), ca2, baseUrl, notBefore, notAfter));
+            Add(IssueLeaf(OrganizationSeal, OrganizationName(), ca2, baseUrl, notBefore, notAfter));
             Add(IssueLeaf(Employee, EmployeeName(), ca1, baseUrl, notBefore, notAfter));
             var revoked = Add(IssueLeaf(Revoked, PersonName("Lê Văn Cường", "CCCD:001099099999"), ca1, baseUrl, notBefore, notAfter));
 

@@ -179,7 +179,7 @@ internal sealed class OcspClient
                 Utc(revoked.RevocationTime),
                 revoked.HasRevocationReason ? CrlRevocationSource.ReasonName(revoked.RevocationReason) : null,
                 Source: "OCSP"),
-            _ => RevocationCheck.Unknown($"the OCSP responder at {url} does not know the certificate (status unknown)"),
+            _ => new RevocationCheck(RevocationStatus.Unknown, Problem: $"the OCSP responder at {url} does not know the certificate (status unknown), so the CA may never have issued it", Source: "OCSP", IsConclusive: true),
         };
         return new OcspAnswer(check, thisUpdate, nextUpdate);
     }

@@ -56,7 +56,7 @@ internal sealed class OnlineRevocationSource : IRevocationSource
             var check = useOcsp
                 ? await CheckOcspAsync(certificate, issuer, at, cancellationToken)
                 : await CheckCrlAsync(certificate, issuer, at, cancellationToken);
-            if (check.Status != RevocationStatus.Unknown)
+            if (check.Status != RevocationStatus.Unknown || check.IsConclusive)
             {
                 return check;
             }

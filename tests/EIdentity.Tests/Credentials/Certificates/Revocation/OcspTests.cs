@@ -46,7 +46,20 @@ public sealed class OcspTests : RevocationScenario
         var result = await ValidateAsync(Source(RevocationSourceOrder.OcspOnly));
 
         Assert.False(result.IsValid);
-        Assert.Equal($"The revocation status of the certificate is unknown: OCSP: the OCSP responder at {OcspUrl} does not know the certificate (status unknown).", result.Reason);
+        Assert.Equal($"The revocation status of the certificate is unknown: the OCSP responder at {OcspUrl} does not know the certificate (status unknown), so the CA may never have issued it.", result.Reason);
+    }
+
+    [Fact]
+    public async Task Certificate_the_responder_does_not_know_is_refused_even_under_fail_open_and_a_clean_crl()
+    {
+        Statuses[LeafSerial] = OcspEntryStatus.Unknown;
+        Network.Crl(CrlUrl, () => Crl(Ca));
+
+        var result = await ValidateAsync(Source(RevocationSourceOrder.OcspThenCrl, RevocationFailureMode.FailOpen));
+
+        Assert.False(result.IsValid);
+        Assert.Contains("does not know the certificate", result.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, Network.RequestsTo(CrlUrl));
     }
 
     [Fact]
