@@ -1,5 +1,6 @@
 using EIdentity.Server.Audit;
 using EIdentity.Server.Cli;
+using EIdentity.Server.Credentials.Certificates;
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Hosting;
 using EIdentity.Server.Identities;
@@ -15,6 +16,7 @@ builder.AddPersistence();
 builder.AddIdentities();
 builder.AddAudit();
 builder.AddPasskeys();
+builder.AddCertificates();
 builder.AddSessions();
 builder.AddOidc();
 builder.AddUiLocalization();
@@ -33,6 +35,8 @@ await app.SeedDemoDataAsync();
 
 app.UseServerPipeline();
 app.MapPasskeyEndpoints();
+app.MapCertificateSignIn();
+app.MapDevelopmentPki();
 app.MapOidcEndpoints();
 app.MapLanguageSwitch();
 app.MapRazorPages();

@@ -18,6 +18,11 @@ internal sealed class DemoOptions
     public string FullName { get; set; } = "Nguyễn Văn An";
 
     public DateOnly BirthDate { get; set; } = new(1990, 5, 17);
+
+    /// <summary>The demo organization the employee certificate in certs/dev-pki acts for.</summary>
+    public string? OrganizationTaxCode { get; set; }
+
+    public string OrganizationName { get; set; } = "Công ty TNHH Demo (dev)";
 }
 
 internal static class DevelopmentData
@@ -64,6 +69,10 @@ internal static class DevelopmentData
                 ?? (await registry.CreatePersonAsync(new CreatePersonRequest(nationalId, demo.FullName, demo.BirthDate))).Person
                 ?? throw new InvalidOperationException("The demo citizen could not be created.");
             code = (await registry.IssueActivationAsync(person.Id)).Code;
+            if (TaxCode.TryParse(demo.OrganizationTaxCode, out var taxCode) && await registry.FindOrganizationAsync(taxCode) is null)
+            {
+                await registry.CreateOrganizationAsync(taxCode, demo.OrganizationName);
+            }
         }
 
         var portals = app.Services.GetRequiredService<IOptions<OidcOptions>>().Value.Clients;

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using EIdentity.Server.Credentials.Certificates;
 using EIdentity.Server.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
@@ -56,6 +57,7 @@ internal static class ServerDefaults
     public static WebApplication UseServerPipeline(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.UseMutualTlsListenerIsolation();
         app.UseExceptionHandler("/error");
         app.UseStatusCodePagesWithReExecute("/error/{0}");
         app.Use(static (http, next) =>

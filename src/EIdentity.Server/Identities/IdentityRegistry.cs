@@ -76,6 +76,31 @@ internal sealed partial class IdentityRegistry(
     public Task<Person?> FindByNationalIdAsync(NationalIdNumber nationalId, CancellationToken cancellationToken = default) =>
         db.Users.SingleOrDefaultAsync(p => p.NationalId == nationalId, cancellationToken);
 
+    /// <summary>Creates the minimal organization record certificate sign-in maps tax codes (MST) to.</summary>
+    public async Task<(Organization? Organization, string? Error)> CreateOrganizationAsync(TaxCode taxCode, string name, CancellationToken cancellationToken = default)
+    {
+        var trimmed = name.Trim();
+        if (trimmed.Length is 0 or > 300)
+        {
+            return (null, "The organization's name must have between 1 and 300 characters.");
+        }
+
+        if (await db.Organizations.AnyAsync(o => o.TaxCode == taxCode, cancellationToken))
+        {
+            return (null, "An organization with this tax code already exists.");
+        }
+
+        var now = time.GetUtcNow();
+        var organization = new Organization { Id = Guid.CreateVersion7(now), TaxCode = taxCode, Name = trimmed, CreatedAt = now };
+        db.Organizations.Add(organization);
+        await db.SaveChangesAsync(cancellationToken);
+        LogOrganizationCreated(logger, organization.Id);
+        return (organization, null);
+    }
+
+    public Task<Organization?> FindOrganizationAsync(TaxCode taxCode, CancellationToken cancellationToken = default) =>
+        db.Organizations.SingleOrDefaultAsync(o => o.TaxCode == taxCode, cancellationToken);
+
     /// <summary>Issues a fresh activation code; earlier unused codes of the person stop working.</summary>
     public async Task<IssuedActivation> IssueActivationAsync(Guid personId, CancellationToken cancellationToken = default)
     {
@@ -154,6 +179,9 @@ internal sealed partial class IdentityRegistry(
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Activation code issued for identity {PersonId}, valid until {ExpiresAt:O}.")]
     private static partial void LogActivationIssued(ILogger logger, Guid personId, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Organization {OrganizationId} created.")]
+    private static partial void LogOrganizationCreated(ILogger logger, Guid organizationId);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Activation code {ActivationId} used.")]
     private static partial void LogActivationUsed(ILogger logger, Guid activationId);

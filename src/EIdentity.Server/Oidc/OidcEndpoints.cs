@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using EIdentity.Server.Credentials.Certificates;
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Identities;
 using EIdentity.Server.Persistence;
@@ -146,7 +147,7 @@ internal static class OidcEndpoints
         _ => false,
     };
 
-    private static async Task<IResult> TokenAsync(HttpContext http, EIdentityDbContext db)
+    private static async Task<IResult> TokenAsync(HttpContext http, EIdentityDbContext db, CertificateBlockList blocks)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not validate this token request.");
@@ -165,9 +166,12 @@ internal static class OidcEndpoints
                 return Forbid(Errors.InvalidGrant, "The electronic identity behind this grant is no longer active.");
             }
 
-            // A grant lives no longer than the credential it was signed in with (revoked, suspended, downgraded away).
+            // A grant lives no longer than the credential it was signed in with (revoked, suspended,
+            // downgraded away; a certificate blocked by a security officer).
             if (principal.GetClaim(OidcClaims.CredentialId) is { } credentialId
-                && await db.PasskeyCredentials.AsNoTracking().AnyAsync(c => c.CredentialId == credentialId && c.Status != PasskeyStatus.Active, http.RequestAborted))
+                && (CredentialReferences.IsCertificate(credentialId, out var thumbprint)
+                    ? await blocks.IsCredentialBlockedAsync(thumbprint, http.RequestAborted)
+                    : await db.PasskeyCredentials.AsNoTracking().AnyAsync(c => c.CredentialId == credentialId && c.Status != PasskeyStatus.Active, http.RequestAborted)))
             {
                 return Forbid(Errors.InvalidGrant, "The credential this grant was signed in with has been withdrawn.");
             }

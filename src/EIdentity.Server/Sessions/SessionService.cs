@@ -9,7 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace EIdentity.Server.Sessions;
 
-internal sealed record SignInEvidence(string CredentialId, string Acr, IReadOnlyList<string> Amr);
+/// <param name="OrganizationId">The organization the person acts for (a certificate naming both), if any.</param>
+internal sealed record SignInEvidence(string CredentialId, string Acr, IReadOnlyList<string> Amr, Guid? OrganizationId = null);
 
 /// <summary>Starts, checks and ends SSO sessions.</summary>
 internal sealed partial class SessionService(
@@ -43,6 +44,7 @@ internal sealed partial class SessionService(
             LastSeenAt = now,
             ExpiresAt = now + options.Value.AbsoluteTimeout,
             CredentialId = evidence.CredentialId,
+            OrganizationId = evidence.OrganizationId,
             Acr = evidence.Acr,
             Amr = string.Join(' ', evidence.Amr),
         };

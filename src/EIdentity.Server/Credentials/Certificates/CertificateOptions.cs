@@ -126,5 +126,8 @@ internal sealed class CertificateOptions
     /// <summary>Development only: serve the development PKI's CRLs and OCSP responder under <c>/dev-pki</c>.</summary>
     public bool ServeDevelopmentPki { get; set; }
 
+    /// <summary>Where the development PKI lives (certs/dev-pki, made by <c>certs dev-pki</c>).</summary>
+    public string DevelopmentPkiPath { get; set; } = "../../certs/dev-pki";
+
     public bool IsEnabled => TrustAnchors.Count > 0;
 }
