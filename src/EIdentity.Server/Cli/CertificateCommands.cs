@@ -14,7 +14,11 @@ internal static class CertificateCommands
     public static readonly IReadOnlySet<string> VerifyFlags = new HashSet<string>(StringComparer.Ordinal) { "no-fetch" };
 
     /// <returns>0 when every certificate is valid, 1 otherwise.</returns>
-    public static async Task<int> VerifyAsync(CommandArguments args, TimeProvider time, TextWriter output)
+    /// <param name="online">
+    /// Without --no-fetch: makes the revocation source that also asks OCSP responders and CRL
+    /// distribution points (given the CRLs from the command line). Null: never fetch.
+    /// </param>
+    public static async Task<int> VerifyAsync(CommandArguments args, TimeProvider time, TextWriter output, Func<IReadOnlyList<byte[]>, IRevocationSource>? online = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(time);
@@ -36,10 +40,10 @@ internal static class CertificateCommands
             throw new CommandException("--at must be an ISO 8601 time, e.g. 2026-03-01T12:00:00Z");
         }
 
-        // --no-fetch is accepted for scripts written against later versions: this one never fetches.
         var anchors = args.All("trust-anchor").SelectMany(f => ReadCertificates(f, "--trust-anchor")).ToList();
         var intermediates = args.All("intermediate").SelectMany(f => ReadCertificates(f, "--intermediate")).ToList();
         var crls = args.All("crl").SelectMany(ReadCrls).ToList();
+        IRevocationSource revocation = online is null || args.Flag("no-fetch") ? new CrlRevocationSource(crls) : online(crls);
 
         var allValid = true;
         foreach (var file in args.Positional)
@@ -49,7 +53,7 @@ internal static class CertificateCommands
             try
             {
                 certificate = ReadCertificates(file, "certificate").First();
-                var result = await CertificatePathValidator.ValidateAsync(certificate, anchors, intermediates, crls, at, CertificateValidationOptions.Default);
+                var result = await CertificatePathValidator.ValidateAsync(certificate, anchors, intermediates, revocation, at, CertificateValidationOptions.Default, CancellationToken.None);
                 verdict = $"{(result.IsValid ? "VALID" : "INVALID")}: {result.Reason}";
                 allValid &= result.IsValid;
             }
@@ -135,5 +139,69 @@ internal static class CertificateCommands
         }
 
         return blocks;
+    }
+
+    /// <summary><c>certificate block</c>: a security officer refuses one certificate from now on.</summary>
+    public static async Task<int> BlockAsync(IServiceProvider services, CommandArguments args)
+    {
+        var (issuer, serial) = IssuerAndSerial(args);
+        var (change, ended) = await services.GetRequiredService<CertificateBlockList>()
+            .BlockAsync(issuer, serial, args.Optional("reason") ?? "blocked by a security officer", args.Optional("officer") ?? "cli");
+        Console.WriteLine(change == BlockChange.Done
+            ? $"Blocked certificate {serial} of {issuer.Name}; {ended} session(s) ended."
+            : $"Certificate {serial} of {issuer.Name} was already blocked.");
+        return 0;
+    }
+
+    public static async Task<int> UnblockAsync(IServiceProvider services, CommandArguments args)
+    {
+        var (issuer, serial) = IssuerAndSerial(args);
+        var change = await services.GetRequiredService<CertificateBlockList>().UnblockAsync(issuer, serial, args.Optional("officer") ?? "cli");
+        if (change == BlockChange.NotFound)
+        {
+            await Console.Error.WriteLineAsync($"error: certificate {serial} of {issuer.Name} is not blocked");
+            return 1;
+        }
+
+        Console.WriteLine($"Unblocked certificate {serial} of {issuer.Name}.");
+        return 0;
+    }
+
+    public static async Task<int> ListBlocksAsync(IServiceProvider services)
+    {
+        var blocks = await services.GetRequiredService<CertificateBlockList>().ListAsync();
+        if (blocks.Count == 0)
+        {
+            Console.WriteLine("No certificate is blocked.");
+        }
+
+        foreach (var block in blocks)
+        {
+            Console.WriteLine($"{block.BlockedAt:u}  serial {block.SerialNumber}  issuer {block.IssuerDisplayName}  by {block.BlockedBy}: {block.Reason}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>From <c>--cert &lt;file&gt;</c>, or <c>--issuer "&lt;DN&gt;" --serial &lt;hex&gt;</c>.</summary>
+    private static (System.Security.Cryptography.X509Certificates.X500DistinguishedName Issuer, string Serial) IssuerAndSerial(CommandArguments args)
+    {
+        if (args.Optional("cert") is { } file)
+        {
+            using var certificate = ReadCertificates(file, "--cert").First();
+            return (new System.Security.Cryptography.X509Certificates.X500DistinguishedName(certificate.IssuerName.RawData), CertificateNames.Serial(certificate));
+        }
+
+        if (!CertificateNames.TryParse(args.Required("issuer"), out var issuer))
+        {
+            throw new CommandException("--issuer must be a distinguished name such as \"CN=Example CA, O=Example, C=VN\"");
+        }
+
+        if (!CertificateNames.TryParseSerial(args.Required("serial"), out var serial))
+        {
+            throw new CommandException("--serial must be the serial number in hexadecimal, e.g. 741FD11F92500A53");
+        }
+
+        return (issuer!, serial);
     }
 }

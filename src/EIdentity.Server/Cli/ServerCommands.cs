@@ -1,4 +1,6 @@
 using System.Globalization;
+using EIdentity.Server.Credentials.Certificates;
+using EIdentity.Server.Credentials.Certificates.Revocation;
 using EIdentity.Server.Hosting;
 using EIdentity.Server.Identities;
 using EIdentity.Server.Oidc;
@@ -43,9 +45,18 @@ internal static class ServerCommands
                                         RFC 5280 path validation (signatures, validity, CA constraints,
                                         key usage, revocation of every certificate by the given CRLs);
                                         prints VALID or INVALID and the reason for each file, exit 0
-                                        only when all are valid. Files are PEM or DER. Nothing is
-                                        fetched (--no-fetch is the only behaviour for now): a
-                                        certificate whose issuer has no CRL given is INVALID.
+                                        only when all are valid. Files are PEM or DER. Without
+                                        --no-fetch, OCSP responders and CRL distribution points
+                                        named in the certificates are asked too; with it, only the
+                                        CRLs given count, and a certificate whose revocation cannot
+                                        be decided is INVALID.
+          certificate block (--cert <file> | --issuer "<DN>" --serial <hex>) [--reason "<text>"] [--officer <name>]
+                                        refuse one certificate from now on, whatever its CA says;
+                                        sessions it established end
+          certificate unblock (--cert <file> | --issuer "<DN>" --serial <hex>) [--officer <name>]
+          certificate blocks            list blocked certificates
+          organization create --tax-code <MST> --name "<name>"
+                                        create the organization record certificates with this MST map to
           certs dev-pki [--out <dir>] [--base-url <url>] [--force]
                                         generate the development PKI (default: certs/dev-pki of the
                                         repository; AIA and CRL URLs under --base-url, default
@@ -57,7 +68,7 @@ internal static class ServerCommands
         variables (e.g. Database__Provider, Database__ConnectionString), as for the server.
         """;
 
-    private static readonly HashSet<string> Verbs = ["db", "identity", "client", "passkey", "audit", "certificate", "certs", "help", "--help", "-h"];
+    private static readonly HashSet<string> Verbs = ["db", "identity", "organization", "client", "passkey", "audit", "certificate", "certs", "help", "--help", "-h"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -86,7 +97,12 @@ internal static class ServerCommands
                 return await CertificateCommands.VerifyAsync(
                     CommandArguments.Parse(args.Skip(2), CertificateCommands.VerifyFlags, positional: true),
                     app.Services.GetRequiredService<TimeProvider>(),
-                    Console.Out);
+                    Console.Out,
+                    crls => new OnlineRevocationSource(
+                        _ => app.Services.GetRequiredService<IOptions<CertificateOptions>>().Value.DefaultRevocation,
+                        app.Services.GetRequiredService<OcspClient>(), app.Services.GetRequiredService<OcspCache>(),
+                        app.Services.GetRequiredService<CrlDistributionPointFetcher>(),
+                        app.Services.GetRequiredService<ILogger<OnlineRevocationSource>>(), crls));
             }
 
             if (verb == "certs dev-pki")
@@ -109,6 +125,10 @@ internal static class ServerCommands
                 "passkey revoke" => await PasskeyCommands.RevokeAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "passkey verify-registration" => await PasskeyCommands.VerifyRegistrationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "any-authenticator" })),
                 "passkey metadata" => await PasskeyCommands.MetadataAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "reload" })),
+                "certificate block" => await CertificateCommands.BlockAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
+                "certificate unblock" => await CertificateCommands.UnblockAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
+                "certificate blocks" => await CertificateCommands.ListBlocksAsync(scope.ServiceProvider),
+                "organization create" => await CreateOrganizationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "audit verify" => await PasskeyCommands.VerifyAuditAsync(scope.ServiceProvider),
                 _ => throw new CommandException($"unknown command '{verb}'"),
             };
@@ -118,6 +138,24 @@ internal static class ServerCommands
             await Console.Error.WriteLineAsync($"error: {e.Message}\n\n{Usage}");
             return 2;
         }
+    }
+
+    private static async Task<int> CreateOrganizationAsync(IServiceProvider services, CommandArguments args)
+    {
+        if (!TaxCode.TryParse(args.Required("tax-code"), out var taxCode))
+        {
+            throw new CommandException("--tax-code must be a tax code (MST): 10 digits, optionally -NNN for a branch");
+        }
+
+        var (organization, error) = await services.GetRequiredService<IdentityRegistry>().CreateOrganizationAsync(taxCode, args.Required("name"));
+        if (organization is null)
+        {
+            await Console.Error.WriteLineAsync($"error: {error}");
+            return 1;
+        }
+
+        Console.WriteLine($"Organization created: {organization.Id} (MST {organization.TaxCode})");
+        return 0;
     }
 
     private static async Task<int> CreateIdentityAsync(IServiceProvider services, CommandArguments args)
