@@ -22,4 +22,7 @@ internal static class OidcClaims
 
     /// <summary>The credential the session was signed in with; kept only in the server's own tokens.</summary>
     public const string CredentialId = "eid_cred";
+
+    /// <summary>The tax code (MST) of the organization the person acts for in this sign-in (certificate with MST and CCCD).</summary>
+    public const string ActingForTaxCode = "eid_acting_for";
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
 using EIdentity.Server.Identities;
+using EIdentity.Server.Persistence;
+using Microsoft.EntityFrameworkCore;
 using EIdentity.Server.Sessions;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -8,7 +10,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace EIdentity.Server.Oidc;
 
 /// <summary>Builds the claims a portal receives, honouring its scopes and the privacy rules.</summary>
-internal sealed class SignInClaims(PairwiseSubjects subjects, PortalRegistry portals)
+internal sealed class SignInClaims(PairwiseSubjects subjects, PortalRegistry portals, EIdentityDbContext db)
 {
     public async Task<ClaimsIdentity> ForPersonAsync(Person person, SsoSession session, string clientId, IEnumerable<string> scopes, CancellationToken cancellationToken)
     {
@@ -25,6 +27,13 @@ internal sealed class SignInClaims(PairwiseSubjects subjects, PortalRegistry por
         identity.SetClaims(Claims.AuthenticationMethodReference, [.. session.Amr.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
         identity.SetClaim("sid", session.Id);
         identity.SetClaim(OidcClaims.CredentialId, session.CredentialId);
+        // Signed in with a certificate naming a person and an organization: the portal learns which
+        // organization the person acts for (a tax code is public business information).
+        if (session.OrganizationId is { } organizationId
+            && await db.Organizations.AsNoTracking().SingleOrDefaultAsync(o => o.Id == organizationId, cancellationToken) is { } organization)
+        {
+            identity.SetClaim(OidcClaims.ActingForTaxCode, organization.TaxCode.Value);
+        }
         identity.SetScopes(scopes);
         // RFC 9068 3: the access token names its audience; a portal's API accepts only its own tokens,
         // and only that portal may introspect or revoke them.
@@ -68,6 +77,7 @@ internal sealed class SignInClaims(PairwiseSubjects subjects, PortalRegistry por
             => [Destinations.AccessToken, Destinations.IdentityToken],
         Claims.AuthenticationTime or "sid" => [Destinations.IdentityToken],
         Claims.Name or Claims.Birthdate or OidcClaims.NationalId => [Destinations.IdentityToken],
+        OidcClaims.ActingForTaxCode => [Destinations.AccessToken, Destinations.IdentityToken],
         // eid_pid and anything else: kept only inside the server's own encrypted tokens.
         _ => [],
     };
