@@ -32,6 +32,8 @@ public sealed partial class IdentityProviderProcess : IAsyncDisposable
             ["Passkeys__Metadata__AllowListPath"] = emptyAllowList,
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Demo__Enabled"] = "false",
+            // Development's mutual-TLS listener has a fixed port (5443); tests that need it bring their own.
+            ["Certificates__MutualTls__Url"] = "",
             ["PublicOrigin"] = Origin,
             ["Database__Provider"] = "Sqlite",
             ["Database__ConnectionString"] = "",

@@ -20,12 +20,21 @@ public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
     private readonly string? _postgresConnectionString;
     private readonly Dictionary<string, string?> _overrides;
     private readonly TimeProvider? _clock;
+    private readonly Action<IServiceCollection>? _services;
+    private readonly Dictionary<string, string?>? _hostSettings;
 
-    public EIdentityServerFactory(string? postgresConnectionString = null, Dictionary<string, string?>? overrides = null, TimeProvider? clock = null)
+    /// <param name="services">Test-only service replacements (e.g. the revocation HTTP clients' handler), applied after the app's own.</param>
+    /// <param name="hostSettings">
+    /// Settings the app reads while Program.cs builds it, before WebApplicationFactory's app
+    /// configuration applies (e.g. Certificates:MutualTls:Url, which adds a Kestrel listener).
+    /// </param>
+    public EIdentityServerFactory(string? postgresConnectionString = null, Dictionary<string, string?>? overrides = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null, Dictionary<string, string?>? hostSettings = null)
     {
+        _hostSettings = hostSettings;
         _postgresConnectionString = postgresConnectionString;
         _overrides = overrides ?? [];
         _clock = clock;
+        _services = services;
         ClientOptions.BaseAddress = new Uri(Origin);
         ClientOptions.AllowAutoRedirect = false;
         ClientOptions.HandleCookies = true;
@@ -34,9 +43,18 @@ public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _hostSettings ?? [])
+        {
+            builder.UseSetting(key, value);
+        }
         if (_clock is not null)
         {
             builder.ConfigureTestServices(services => services.AddSingleton(_clock));
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
 
         // An empty authenticator allow-list of its own, unless a test brings one.

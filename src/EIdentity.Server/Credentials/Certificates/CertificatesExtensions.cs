@@ -63,6 +63,10 @@ internal static class CertificatesExtensions
     {
         var contentRoot = builder.Environment.ContentRootPath;
         var main = MainAddresses(builder.Configuration);
+
+        // HTTPS redirection picks "the" https address when none is configured: never the mTLS listener.
+        var mainHttpsPort = main.FirstOrDefault(u => u.Scheme == Uri.UriSchemeHttps)?.Port;
+        builder.Services.PostConfigure<Microsoft.AspNetCore.HttpsPolicy.HttpsRedirectionOptions>(o => o.HttpsPort ??= mainHttpsPort ?? 443);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var address in main)

@@ -15,7 +15,7 @@ internal sealed class CrlRefreshService(CrlDistributionPointFetcher fetcher, Tim
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await NextTickAsync(timer, stoppingToken))
         {
             try
             {
@@ -26,6 +26,19 @@ internal sealed class CrlRefreshService(CrlDistributionPointFetcher fetcher, Tim
                 // A bug here must not stop later refreshes; the failure is logged with its stack.
                 logger.CrlRefreshCrashed(e);
             }
+        }
+    }
+
+    // A host that fails to start disposes the timer without cancelling the token: that is a stop too.
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 }
