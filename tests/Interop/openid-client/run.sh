@@ -96,6 +96,13 @@ export Demo__Enabled=false
 export Database__DataDirectory="$work_dir/data"
 export Passkeys__AllowedOrigins__0="$origin"
 export PublicOrigin="$origin"
+# Development's certificate settings name files relative to src/EIdentity.Server; the published
+# copy runs elsewhere, so point them at the repository. No mutual-TLS listener (its port is fixed).
+export Certificates__DevelopmentPkiPath="$repo_dir/certs/dev-pki"
+export Certificates__TrustAnchors__0__Path="$repo_dir/certs/dev-pki/dev-national-root-ca.pem"
+export Certificates__TrustAnchors__0__Intermediates__0__Path="$repo_dir/certs/dev-pki/dev-licensed-ca-1.pem"
+export Certificates__TrustAnchors__0__Intermediates__1__Path="$repo_dir/certs/dev-pki/dev-licensed-ca-2.pem"
+export Certificates__MutualTls__Url=""
 
 server() { # server ARGS...: the published server (or one of its CLI verbs) with this configuration
     (cd "$work_dir/server" && exec dotnet EIdentity.Server.dll "$@")

@@ -42,6 +42,7 @@ internal static class CertificatesExtensions
             return new OnlineRevocationSource(trust.PolicyFor, sp.GetRequiredService<OcspClient>(), sp.GetRequiredService<OcspCache>(),
                 sp.GetRequiredService<CrlDistributionPointFetcher>(), sp.GetRequiredService<ILogger<OnlineRevocationSource>>());
         });
+        builder.Services.AddHostedService<CertificateTrustWarmUp>();
         builder.Services.AddScoped<CertificateSignIn>();
         builder.Services.AddScoped<CertificateBlockList>();
 
@@ -184,4 +185,20 @@ internal static class CertificatesExtensions
         http.Response.StatusCode = StatusCodes.Status404NotFound;
         return Task.CompletedTask;
     }
+}
+
+/// <summary>Loads the trust files while the server starts: an unreadable one stops it there, naming the file.</summary>
+internal sealed class CertificateTrustWarmUp(IServiceProvider services, IOptions<CertificateOptions> options) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.IsEnabled)
+        {
+            _ = services.GetRequiredService<CertificateTrustStore>();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
