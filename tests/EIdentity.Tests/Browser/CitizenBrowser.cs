@@ -87,9 +87,17 @@ public sealed class CitizenBrowser : IAsyncDisposable
     /// <summary>How many WebAuthn ceremonies (registrations and assertions) the key has performed.</summary>
     public int KeyUses => Volatile.Read(ref _keyUses);
 
-    public static async Task<CitizenBrowser> OpenAsync(IBrowser browser, IReadOnlyList<HostLog> logs, string testName, SecurityKeyKind key = SecurityKeyKind.Ctap2)
+    public static Task<CitizenBrowser> OpenAsync(IBrowser browser, IReadOnlyList<HostLog> logs, string testName, SecurityKeyKind key = SecurityKeyKind.Ctap2) =>
+        OpenAsync(browser, logs, testName, new BrowserNewContextOptions { Locale = "vi-VN" }, key);
+
+    /// <summary>
+    /// As <see cref="OpenAsync(IBrowser, IReadOnlyList{HostLog}, string, SecurityKeyKind)"/>, with a
+    /// context made from <paramref name="contextOptions"/> (the locale is vi-VN unless they set one).
+    /// </summary>
+    public static async Task<CitizenBrowser> OpenAsync(IBrowser browser, IReadOnlyList<HostLog> logs, string testName, BrowserNewContextOptions contextOptions, SecurityKeyKind key = SecurityKeyKind.Ctap2)
     {
-        var context = await browser.NewContextAsync(new() { Locale = "vi-VN" });
+        contextOptions.Locale ??= "vi-VN";
+        var context = await browser.NewContextAsync(contextOptions);
         try
         {
             var page = await context.NewPageAsync();

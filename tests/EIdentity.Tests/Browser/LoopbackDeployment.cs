@@ -16,7 +16,7 @@ public sealed class LoopbackDeployment : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<IAsyncDisposable> _started = [];
-    private readonly IReadOnlyDictionary<string, string> _identityProviderSettings;
+    private readonly Func<string, IReadOnlyDictionary<string, string>> _identityProviderSettings;
     private Task? _start;
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -28,6 +28,15 @@ public sealed class LoopbackDeployment : IAsyncDisposable
 
     /// <param name="identityProviderSettings">Configuration the identity provider gets on top of the defaults, as environment variables.</param>
     internal LoopbackDeployment(IReadOnlyDictionary<string, string> identityProviderSettings)
+    {
+        _identityProviderSettings = _ => identityProviderSettings;
+    }
+
+    /// <param name="identityProviderSettings">
+    /// Configuration the identity provider gets on top of the defaults, as environment variables,
+    /// made once its origin (<c>http://localhost:port</c>) is known.
+    /// </param>
+    internal LoopbackDeployment(Func<string, IReadOnlyDictionary<string, string>> identityProviderSettings)
     {
         _identityProviderSettings = identityProviderSettings;
     }
@@ -58,7 +67,7 @@ public sealed class LoopbackDeployment : IAsyncDisposable
         var publicServices = new PortalSite("dichvucong-portal", Secret(), "Dịch vụ công", "portal-dichvucong", ports[1]);
         var tax = new PortalSite("thue-portal", Secret(), "Thuế điện tử", "portal-thue", ports[2]);
 
-        var idp = IdentityProviderProcess.StartAsync(ports[0], [publicServices, tax], _identityProviderSettings);
+        var idp = IdentityProviderProcess.StartAsync(ports[0], [publicServices, tax], _identityProviderSettings(authority));
         var a = PortalHost.StartAsync(publicServices, authority);
         var b = PortalHost.StartAsync(tax, authority);
         var playwright = Playwright.CreateAsync();
@@ -98,6 +107,10 @@ public sealed class LoopbackDeployment : IAsyncDisposable
 
     public Task<CitizenBrowser> OpenBrowserAsync(string testName, SecurityKeyKind key = SecurityKeyKind.Ctap2) =>
         CitizenBrowser.OpenAsync(Browser, Logs, testName, key);
+
+    /// <summary>A citizen's browser whose context gets <paramref name="contextOptions"/> (for example client certificates).</summary>
+    public Task<CitizenBrowser> OpenBrowserAsync(string testName, BrowserNewContextOptions contextOptions) =>
+        CitizenBrowser.OpenAsync(Browser, Logs, testName, contextOptions);
 
     /// <summary>A national ID number no other test uses.</summary>
     public static string NewNationalId() => "0790" + RandomNumberGenerator.GetInt32(100_000_000).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
