@@ -166,7 +166,7 @@ internal static class CertificateIdentifiers
     /// Reads a DirectoryString (X.520; RFC 5280 4.1.2.4) or one of the string types UID has also been
     /// written with (IA5String, RFC 4519 2.39 / COSINE). Null with a problem for anything else.
     /// </summary>
-    private static string? ReadDirectoryString(AsnReader attribute, string attributeName, List<string> problems)
+    internal static string? ReadDirectoryString(AsnReader attribute, string attributeName, List<string> problems)
     {
         var tag = attribute.PeekTag();
         if (tag.TagClass == TagClass.Universal)

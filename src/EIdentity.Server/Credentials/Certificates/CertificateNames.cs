@@ -110,24 +110,10 @@ internal static class CertificateNames
 
     private static string ReadValue(AsnReader attribute)
     {
-        var tag = attribute.PeekTag();
-        if (tag.TagClass == TagClass.Universal)
-        {
-            switch ((UniversalTagNumber)tag.TagValue)
-            {
-                case UniversalTagNumber.UTF8String:
-                case UniversalTagNumber.PrintableString:
-                case UniversalTagNumber.IA5String:
-                case UniversalTagNumber.BMPString:
-                case UniversalTagNumber.T61String:
-                case UniversalTagNumber.VisibleString:
-                case UniversalTagNumber.NumericString:
-                    return attribute.ReadCharacterString((UniversalTagNumber)tag.TagValue);
-            }
-        }
-
-        // Anything else is compared by its encoding.
-        return "#" + Convert.ToHexStringLower(attribute.ReadEncodedValue().Span);
+        // Character strings compare by their text; anything else by its encoding.
+        var encoded = attribute.PeekEncodedValue();
+        return CertificateIdentifiers.ReadDirectoryString(attribute, "name", problems: [])
+            ?? "#" + Convert.ToHexStringLower(encoded.Span);
     }
 
     private static string Normalize(string value) =>
