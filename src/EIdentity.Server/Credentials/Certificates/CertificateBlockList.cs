@@ -90,7 +90,8 @@ internal sealed partial class CertificateBlockList(EIdentityDbContext db, AuditL
         return credential is null || await IsBlockedAsync(credential.IssuerName, credential.SerialNumber, cancellationToken);
     }
 
-    private Task<bool> IsBlockedAsync(string issuerName, string serial, CancellationToken cancellationToken) =>
+    /// <summary>Whether a certificate (canonical issuer name, hex serial) is blocked: the one place the block list is read.</summary>
+    public Task<bool> IsBlockedAsync(string issuerName, string serial, CancellationToken cancellationToken = default) =>
         db.CertificateBlocks.AsNoTracking().AnyAsync(b => b.IssuerName == issuerName && b.SerialNumber == serial, cancellationToken);
 
     [LoggerMessage(EventId = 3410, Level = LogLevel.Warning, Message = "Certificate with serial {Serial} blocked; {Sessions} session(s) ended.")]

@@ -136,7 +136,7 @@ internal static class CertificateEndpoints
 
     // Main origin: redeem the code once, in the browser that started, and sign in.
     private static async Task<IResult> CompleteAsync(
-        HttpContext http, string? code, string? returnUrl, EIdentityDbContext db, SessionService sessions, TimeProvider time)
+        HttpContext http, string? code, string? returnUrl, EIdentityDbContext db, CertificateBlockList blocks, SessionService sessions, TimeProvider time)
     {
         var state = http.Request.Cookies[StateCookie];
         http.Response.Cookies.Delete(StateCookie, new CookieOptions { Path = "/account/certificate" });
@@ -155,7 +155,7 @@ internal static class CertificateEndpoints
         }
 
         var credential = await db.CertificateCredentials.AsNoTracking().SingleAsync(c => c.Thumbprint == handoff.Thumbprint, http.RequestAborted);
-        var outcome = await RecheckAsync(db, credential, http.RequestAborted);
+        var outcome = await RecheckAsync(db, blocks, credential, http.RequestAborted);
         if (!outcome.Succeeded)
         {
             return Refused(outcome.Refusal, returnUrl);
@@ -248,9 +248,9 @@ internal static class CertificateEndpoints
     }
 
     /// <summary>A hand-off waits up to a minute: the block list and the identity's status are read again.</summary>
-    private static async Task<CertificateSignInOutcome> RecheckAsync(EIdentityDbContext db, CertificateCredential credential, CancellationToken cancellationToken)
+    private static async Task<CertificateSignInOutcome> RecheckAsync(EIdentityDbContext db, CertificateBlockList blocks, CertificateCredential credential, CancellationToken cancellationToken)
     {
-        if (await db.CertificateBlocks.AsNoTracking().AnyAsync(b => b.IssuerName == credential.IssuerName && b.SerialNumber == credential.SerialNumber, cancellationToken))
+        if (await blocks.IsBlockedAsync(credential.IssuerName, credential.SerialNumber, cancellationToken))
         {
             return new(CertificateRefusal.Blocked, "A security officer has blocked this certificate in EIdentity.");
         }

@@ -56,6 +56,7 @@ internal sealed record CertificateSignInOutcome(
 /// </summary>
 internal sealed partial class CertificateSignIn(
     EIdentityDbContext db,
+    CertificateBlockList blocks,
     CertificateTrustStore trust,
     IRevocationSource revocation,
     AuditLog audit,
@@ -102,7 +103,7 @@ internal sealed partial class CertificateSignIn(
         }
 
         // An officer's block wins over whatever the CA says, and costs no network round trip.
-        if (await db.CertificateBlocks.AsNoTracking().AnyAsync(b => b.IssuerName == issuer && b.SerialNumber == serial, cancellationToken))
+        if (await blocks.IsBlockedAsync(issuer, serial, cancellationToken))
         {
             return new(CertificateRefusal.Blocked, "A security officer has blocked this certificate in EIdentity.");
         }
