@@ -29,7 +29,10 @@ internal static class ServerCommands
           client register --client-id <id> --display-name "<name>" [--secret <secret>]
                           --redirect-uri <uri>... [--post-logout-uri <uri>...] [--scope <scope>...]
                           [--sector <sector id>] [--client-credentials]
-                                        register or update a portal (scopes: openid profile offline_access national_id)
+                          [--backchannel-logout-uri <uri>] [--first-party] [--minimum-acr <acr>]
+                                        register or update a portal (scopes: openid profile offline_access national_id);
+                                        --first-party skips the consent screen, --minimum-acr refuses
+                                        sign-ins below that level whatever the portal's request says
           passkey list --national-id <12 digits>
                                         list a person's keys: credential id, model, level, status
           passkey revoke --credential-id <base64url> [--reason "<text>"] [--officer <name>]
@@ -120,7 +123,7 @@ internal static class ServerCommands
             {
                 "identity create" => await CreateIdentityAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "identity activation" => await IssueActivationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
-                "client register" => await RegisterClientAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "client-credentials" })),
+                "client register" => await RegisterClientAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "client-credentials", "first-party" })),
                 "passkey list" => await PasskeyCommands.ListAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "passkey revoke" => await PasskeyCommands.RevokeAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "passkey verify-registration" => await PasskeyCommands.VerifyRegistrationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "any-authenticator" })),
@@ -223,6 +226,9 @@ internal static class ServerCommands
             Scopes = [.. args.All("scope").SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries)).DefaultIfEmpty("openid")],
             SectorIdentifier = args.Optional("sector"),
             AllowClientCredentials = args.Flag("client-credentials"),
+            BackchannelLogoutUri = args.Optional("backchannel-logout-uri"),
+            FirstParty = args.Flag("first-party"),
+            MinimumAcr = args.Optional("minimum-acr"),
         };
 
         var result = await services.GetRequiredService<PortalRegistry>().RegisterAsync(registration);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using EIdentity.Server.Audit;
 using EIdentity.Server.Credentials.Certificates;
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Identities;
@@ -9,7 +10,9 @@ using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -36,7 +39,8 @@ internal static class OidcEndpoints
 
     private static async Task<IResult> AuthorizeAsync(
         HttpContext http, SessionService sessions, SignInClaims claims, TimeProvider time, PasskeyKeyring keyring,
-        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations)
+        IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations,
+        IOptions<OpenIddictServerOptions> serverOptions, AuditLog audit)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not validate this authorization request.");
@@ -66,7 +70,7 @@ internal static class OidcEndpoints
 
         // Never issue a lower level than the portal asked for (acr_values, OIDC Core 3.1.2.1).
         var acrValues = request.GetAcrValues();
-        if (acrValues.Length > 0 && !acrValues.Any(acr => Satisfies(session.Acr, acr)))
+        if (acrValues.Length > 0 && !acrValues.Any(acr => AuthenticationMethods.Satisfies(session.Acr, acr)))
         {
             // Step up once: when the citizen holds a key that reaches the level, ask for it; if the
             // sign-in that followed still fell short, tell the portal rather than ask forever.
@@ -100,7 +104,14 @@ internal static class OidcEndpoints
             type: AuthorizationTypes.AdHoc,
             scopes: identity.GetScopes(),
             cancellationToken: http.RequestAborted);
-        identity.SetAuthorizationId(await authorizations.GetIdAsync(authorization, http.RequestAborted));
+        var authorizationId = (await authorizations.GetIdAsync(authorization, http.RequestAborted))!;
+        identity.SetAuthorizationId(authorizationId);
+        // The portal now takes part in the session: it is told when the session ends, and a security
+        // cascade revokes this authorization with its tokens.
+        var issuer = serverOptions.Value.Issuer?.AbsoluteUri
+            ?? new Uri($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/").AbsoluteUri;
+        await sessions.RecordGrantAsync(session, request.ClientId!, authorizationId, issuer, http.RequestAborted);
+        await audit.RecordAsync(new AuditEntry("portal.signin", "citizen", person.Id, request.ClientId, SessionService.Describe(session)), CancellationToken.None);
         return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
@@ -139,13 +150,6 @@ internal static class OidcEndpoints
 
     private static long? AskedAt(HttpContext http, string cookie) =>
         long.TryParse(http.Request.Cookies[cookie], NumberStyles.None, CultureInfo.InvariantCulture, out var askedAt) ? askedAt : null;
-
-    private static bool Satisfies(string reached, string requested) => requested switch
-    {
-        AuthenticationMethods.LoaSubstantial => reached is AuthenticationMethods.LoaSubstantial or AuthenticationMethods.LoaHigh,
-        AuthenticationMethods.LoaHigh => reached == AuthenticationMethods.LoaHigh,
-        _ => false,
-    };
 
     private static async Task<IResult> TokenAsync(HttpContext http, EIdentityDbContext db, CertificateBlockList blocks)
     {
@@ -276,7 +280,9 @@ internal static class OidcEndpoints
                 return Results.Redirect("/account/logout" + QueryString.Create(parameters.Where(p => p.Key != "confirm")));
             }
 
-            await sessions.SignOutAsync(http, "logout");
+            // The portal that asked for the logout knows already; every other portal is told by back channel.
+            var initiator = hint.Principal?.GetPresenters().FirstOrDefault() ?? request.ClientId;
+            await sessions.SignOutAsync(http, "logout", initiator);
         }
         else
         {

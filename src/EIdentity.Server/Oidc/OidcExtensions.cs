@@ -100,6 +100,7 @@ internal static class OidcExtensions
         builder.Services.AddSingleton<PairwiseSubjects>();
         builder.Services.AddScoped<PortalRegistry>();
         builder.Services.AddScoped<SignInClaims>();
+        builder.Services.AddScoped<ConnectedPortals>();
         return builder;
     }
 }

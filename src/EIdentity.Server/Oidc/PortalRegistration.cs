@@ -26,6 +26,24 @@ internal sealed class PortalRegistration
     /// <summary>Allow the <c>client_credentials</c> grant (service-to-service calls).</summary>
     public bool AllowClientCredentials { get; set; }
 
+    /// <summary>
+    /// OpenID Connect Back-Channel Logout 1.0: where EIdentity POSTs a signed <c>logout_token</c>
+    /// when an SSO session this portal took part in ends.
+    /// </summary>
+    public string? BackchannelLogoutUri { get; set; }
+
+    /// <summary>
+    /// A first-party portal (run by the programme itself) receives personal data without a consent
+    /// screen. Every other portal asks the citizen once per set of data.
+    /// </summary>
+    public bool FirstParty { get; set; }
+
+    /// <summary>
+    /// The lowest assurance level (<c>acr</c>) this portal accepts, whatever its requests say:
+    /// <c>urn:eidentity:loa:substantial</c> or <c>urn:eidentity:loa:high</c>.
+    /// </summary>
+    public string? MinimumAcr { get; set; }
+
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(ClientId) || ClientId.Length > 100 || !ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -58,6 +76,20 @@ internal sealed class PortalRegistration
         if (RedirectUris.Count == 0 && !AllowClientCredentials)
         {
             yield return "at least one redirect URI is required (or allow client credentials)";
+        }
+
+        if (BackchannelLogoutUri is { Length: > 0 } backchannel)
+        {
+            if (!Uri.TryCreate(backchannel, UriKind.Absolute, out var parsed) || parsed.Fragment.Length > 0
+                || (parsed.Scheme != Uri.UriSchemeHttps && !(parsed.Scheme == Uri.UriSchemeHttp && parsed.IsLoopback)))
+            {
+                yield return $"back-channel logout URI '{backchannel}' must be an absolute https URI without a fragment (http for loopback only)";
+            }
+        }
+
+        if (MinimumAcr is { Length: > 0 } minimum && !Sessions.AuthenticationMethods.Levels.Contains(minimum))
+        {
+            yield return $"unknown minimum acr '{minimum}' (known: {string.Join(", ", Sessions.AuthenticationMethods.Levels)})";
         }
 
         if (AllowClientCredentials && string.IsNullOrEmpty(ClientSecret))

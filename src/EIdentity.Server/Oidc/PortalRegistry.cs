@@ -4,6 +4,12 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace EIdentity.Server.Oidc;
 
+/// <summary>What the server needs to know about a registered portal at run time.</summary>
+/// <param name="BackchannelLogoutUri">Where logout tokens go, if the portal registered one.</param>
+/// <param name="MinimumAcr">The lowest level the portal accepts, if registered.</param>
+/// <param name="FirstParty">Personal data is released without a consent screen.</param>
+internal sealed record PortalProfile(string ClientId, string DisplayName, string Sector, Uri? BackchannelLogoutUri, string? MinimumAcr, bool FirstParty);
+
 internal sealed record PortalRegistrationResult(bool Created, IReadOnlyList<string> Errors)
 {
     public bool Succeeded => Errors.Count == 0;
@@ -13,6 +19,8 @@ internal sealed record PortalRegistrationResult(bool Created, IReadOnlyList<stri
 internal sealed partial class PortalRegistry(IOpenIddictApplicationManager applications, ILogger<PortalRegistry> logger)
 {
     private const string SectorProperty = "sector_identifier";
+    private const string BackchannelLogoutProperty = "backchannel_logout_uri";
+    private const string MinimumAcrProperty = "minimum_acr";
 
     public async Task<PortalRegistrationResult> RegisterAsync(PortalRegistration registration, CancellationToken cancellationToken = default)
     {
@@ -44,18 +52,30 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
     }
 
     /// <summary>The pairwise sector of a portal: its registered sector identifier or its client id.</summary>
-    public async Task<string> GetSectorAsync(string clientId, CancellationToken cancellationToken = default)
+    public async Task<string> GetSectorAsync(string clientId, CancellationToken cancellationToken = default) =>
+        (await FindAsync(clientId, cancellationToken))?.Sector ?? clientId;
+
+    /// <summary>A registered portal's run-time settings, or null for an unknown client id.</summary>
+    public async Task<PortalProfile?> FindAsync(string clientId, CancellationToken cancellationToken = default)
     {
         var application = await applications.FindByClientIdAsync(clientId, cancellationToken);
         if (application is null)
         {
-            return clientId;
+            return null;
         }
 
         var properties = await applications.GetPropertiesAsync(application, cancellationToken);
-        return properties.TryGetValue(SectorProperty, out var sector) && sector.ValueKind == JsonValueKind.String
-            ? sector.GetString()!
-            : clientId;
+        string? Read(string name) =>
+            properties.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        var backchannel = Read(BackchannelLogoutProperty);
+        return new PortalProfile(
+            clientId,
+            await applications.GetDisplayNameAsync(application, cancellationToken) ?? clientId,
+            Read(SectorProperty) ?? clientId,
+            backchannel is null ? null : new Uri(backchannel),
+            Read(MinimumAcrProperty),
+            await applications.GetConsentTypeAsync(application, cancellationToken) == ConsentTypes.Implicit);
     }
 
     private static OpenIddictApplicationDescriptor Describe(PortalRegistration registration)
@@ -68,8 +88,8 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
             ClientType = confidential ? ClientTypes.Confidential : ClientTypes.Public,
             DisplayName = registration.DisplayName,
             ApplicationType = ApplicationTypes.Web,
-            // Consent screens arrive with the consent feature; until then portals are first-party.
-            ConsentType = ConsentTypes.Implicit,
+            // First-party portals release personal data without asking; every other portal asks once.
+            ConsentType = registration.FirstParty ? ConsentTypes.Implicit : ConsentTypes.Explicit,
         };
 
         foreach (var uri in registration.RedirectUris)
@@ -123,6 +143,16 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
         if (!string.IsNullOrWhiteSpace(registration.SectorIdentifier))
         {
             descriptor.Properties[SectorProperty] = JsonSerializer.SerializeToElement(registration.SectorIdentifier);
+        }
+
+        if (!string.IsNullOrWhiteSpace(registration.BackchannelLogoutUri))
+        {
+            descriptor.Properties[BackchannelLogoutProperty] = JsonSerializer.SerializeToElement(registration.BackchannelLogoutUri);
+        }
+
+        if (!string.IsNullOrWhiteSpace(registration.MinimumAcr))
+        {
+            descriptor.Properties[MinimumAcrProperty] = JsonSerializer.SerializeToElement(registration.MinimumAcr);
         }
 
         return descriptor;

@@ -24,6 +24,8 @@ internal class EIdentityDbContext(DbContextOptions options)
     public DbSet<ActivationCode> ActivationCodes => Set<ActivationCode>();
     public DbSet<PasskeyCeremony> PasskeyCeremonies => Set<PasskeyCeremony>();
     public DbSet<SsoSession> SsoSessions => Set<SsoSession>();
+    public DbSet<SessionGrant> SessionGrants => Set<SessionGrant>();
+    public DbSet<LogoutDelivery> LogoutDeliveries => Set<LogoutDelivery>();
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
     public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -78,7 +80,33 @@ internal class EIdentityDbContext(DbContextOptions options)
             session.Property(s => s.Acr).HasMaxLength(100);
             session.Property(s => s.Amr).HasMaxLength(100);
             session.Property(s => s.EndReason).HasMaxLength(50);
+            session.Property(s => s.Device).HasMaxLength(100);
             session.HasIndex(s => s.PersonId);
+            session.HasIndex(s => s.CredentialId);
+        });
+
+        builder.Entity<SessionGrant>(grant =>
+        {
+            grant.HasKey(g => g.Id);
+            grant.Property(g => g.SessionId).HasMaxLength(64);
+            grant.Property(g => g.ClientId).HasMaxLength(100);
+            grant.Property(g => g.AuthorizationId).HasMaxLength(100);
+            grant.Property(g => g.Issuer).HasMaxLength(300);
+            grant.HasIndex(g => g.SessionId);
+        });
+
+        builder.Entity<LogoutDelivery>(delivery =>
+        {
+            delivery.HasKey(d => d.Id);
+            delivery.Property(d => d.SessionId).HasMaxLength(64);
+            delivery.Property(d => d.ClientId).HasMaxLength(100);
+            delivery.Property(d => d.Reason).HasMaxLength(50);
+            delivery.Property(d => d.Issuer).HasMaxLength(300);
+            delivery.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
+            delivery.Property(d => d.LastError).HasMaxLength(300);
+            delivery.HasIndex(d => new { d.SessionId, d.ClientId }).IsUnique();
+            delivery.HasIndex(d => new { d.Status, d.NextAttemptAt });
+            delivery.HasIndex(d => d.PersonId);
         });
 
         builder.Entity<PasskeyCredential>(credential =>

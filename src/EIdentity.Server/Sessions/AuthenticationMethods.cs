@@ -6,6 +6,17 @@ internal static class AuthenticationMethods
     public const string LoaSubstantial = "urn:eidentity:loa:substantial";
     public const string LoaHigh = "urn:eidentity:loa:high";
 
+    /// <summary>The levels, lowest first.</summary>
+    public static IReadOnlyList<string> Levels { get; } = [LoaSubstantial, LoaHigh];
+
+    /// <summary>Whether a session at <paramref name="reached"/> satisfies a request for <paramref name="requested"/>.</summary>
+    public static bool Satisfies(string? reached, string requested) => requested switch
+    {
+        LoaSubstantial => reached is LoaSubstantial or LoaHigh,
+        LoaHigh => reached == LoaHigh,
+        _ => false,
+    };
+
     // RFC 8176 section 2.
     public const string ProofOfPossession = "pop";
     public const string HardwareKey = "hwk";

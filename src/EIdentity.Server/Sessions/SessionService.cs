@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Linq.Expressions;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using EIdentity.Server.Identities;
@@ -6,17 +7,36 @@ using EIdentity.Server.Persistence;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
 
 namespace EIdentity.Server.Sessions;
 
 /// <param name="OrganizationId">The organization the person acts for (a certificate naming both), if any.</param>
 internal sealed record SignInEvidence(string CredentialId, string Acr, IReadOnlyList<string> Amr, Guid? OrganizationId = null);
 
+/// <summary>How far the end of a session reaches.</summary>
+internal enum SessionEndScope
+{
+    /// <summary>The session ends and its portals are notified; grants with offline access keep working (a logout).</summary>
+    Session,
+
+    /// <summary>
+    /// Also revokes every authorization the session granted, with its tokens: refresh fails and
+    /// introspection answers inactive at once (a credential withdrawn, an identity suspended, "this wasn't me").
+    /// </summary>
+    SessionAndGrants,
+}
+
 /// <summary>Starts, checks and ends SSO sessions.</summary>
 internal sealed partial class SessionService(
     EIdentityDbContext db,
     TimeProvider time,
     IOptions<SessionOptions> options,
+    IOpenIddictAuthorizationManager authorizations,
+    IOpenIddictTokenManager tokens,
+    Oidc.PortalRegistry portals,
+    BackchannelLogoutSignal outbox,
+    Audit.AuditLog audit,
     ILogger<SessionService> logger)
 {
     public const string Scheme = "EIdentity.Session";
@@ -47,6 +67,7 @@ internal sealed partial class SessionService(
             OrganizationId = evidence.OrganizationId,
             Acr = evidence.Acr,
             Amr = string.Join(' ', evidence.Amr),
+            Device = DeviceDescription.From(http.Request.Headers.UserAgent),
         };
         db.SsoSessions.Add(session);
         await db.SaveChangesAsync(http.RequestAborted);
@@ -60,6 +81,7 @@ internal sealed partial class SessionService(
             IssuedUtc = now,
         });
         LogSessionStarted(logger, session.Id, person.Id, session.Acr);
+        await audit.RecordAsync(new Audit.AuditEntry("session.started", "citizen", person.Id, session.Id, Describe(session)), CancellationToken.None);
         return session;
     }
 
@@ -97,7 +119,7 @@ internal sealed partial class SessionService(
 
         if (now - session.LastSeenAt > options.Value.IdleTimeout)
         {
-            await EndAsync(session, "idle_timeout", cancellationToken);
+            await EndAsync(session, "idle_timeout", cancellationToken: cancellationToken);
             return null;
         }
 
@@ -117,7 +139,9 @@ internal sealed partial class SessionService(
         return (session, person);
     }
 
-    public async Task EndAsync(SsoSession session, string reason, CancellationToken cancellationToken = default)
+    /// <summary>Ends one session (see <see cref="EndWhereAsync"/>).</summary>
+    public async Task EndAsync(SsoSession session, string reason, SessionEndScope scope = SessionEndScope.Session,
+        string? initiatingClientId = null, CancellationToken cancellationToken = default)
     {
         _resolved = null;
         if (session.EndedAt is not null)
@@ -125,20 +149,128 @@ internal sealed partial class SessionService(
             return;
         }
 
-        session.EndedAt = time.GetUtcNow();
-        session.EndReason = reason;
+        var id = session.Id;
+        await EndWhereAsync(s => s.Id == id, reason, scope, initiatingClientId, cancellationToken);
+        // The tracked instance may be read again by the caller.
+        session.EndedAt ??= time.GetUtcNow();
+        session.EndReason ??= reason;
+    }
+
+    /// <summary>
+    /// Ends every live session matching <paramref name="which"/> in one unit of work: the sessions
+    /// are marked ended and, in the same transaction, a back-channel logout row is written for each
+    /// portal that took part and registered a logout URI (except <paramref name="initiatingClientId"/>,
+    /// which asked for the logout itself). With <see cref="SessionEndScope.SessionAndGrants"/> the
+    /// authorizations the sessions granted are revoked with their tokens. Returns the sessions ended.
+    /// </summary>
+    public async Task<int> EndWhereAsync(Expression<Func<SsoSession, bool>> which, string reason, SessionEndScope scope,
+        string? initiatingClientId = null, CancellationToken cancellationToken = default)
+    {
+        _resolved = null;
+        var now = time.GetUtcNow();
+        var ending = await db.SsoSessions.Where(which).Where(s => s.EndedAt == null).ToListAsync(cancellationToken);
+        if (ending.Count == 0)
+        {
+            return 0;
+        }
+
+        var ids = ending.Select(s => s.Id).ToList();
+        var grants = await db.SessionGrants.AsNoTracking().Where(g => ids.Contains(g.SessionId)).ToListAsync(cancellationToken);
+        foreach (var session in ending)
+        {
+            session.EndedAt = now;
+            session.EndReason = reason;
+        }
+
+        var deliveries = 0;
+        foreach (var grant in grants.DistinctBy(g => (g.SessionId, g.ClientId)))
+        {
+            var (sessionId, clientId) = (grant.SessionId, grant.ClientId);
+            if (clientId == initiatingClientId
+                || await portals.FindAsync(clientId, cancellationToken) is not { BackchannelLogoutUri: not null }
+                || await db.LogoutDeliveries.AnyAsync(d => d.SessionId == sessionId && d.ClientId == clientId, cancellationToken))
+            {
+                continue;
+            }
+
+            db.LogoutDeliveries.Add(new LogoutDelivery
+            {
+                Id = Guid.CreateVersion7(now),
+                SessionId = sessionId,
+                ClientId = clientId,
+                PersonId = ending.First(s => s.Id == sessionId).PersonId,
+                Issuer = grant.Issuer,
+                Reason = reason,
+                Status = LogoutDeliveryStatus.Pending,
+                CreatedAt = now,
+                NextAttemptAt = now,
+            });
+            deliveries++;
+        }
+
+        // Once decided, the end is carried out whole: a client hanging up must not leave half of it.
+        await db.SaveChangesAsync(CancellationToken.None);
+        foreach (var session in ending)
+        {
+            LogSessionEnded(logger, session.Id, reason);
+            await audit.RecordAsync(new Audit.AuditEntry("session.ended", "system", session.PersonId, session.Id, reason), CancellationToken.None);
+        }
+
+        if (scope == SessionEndScope.SessionAndGrants)
+        {
+            foreach (var authorizationId in grants.Select(g => g.AuthorizationId).Distinct())
+            {
+                await RevokeAuthorizationAsync(authorizationId);
+            }
+        }
+
+        if (deliveries > 0)
+        {
+            outbox.Wake();
+        }
+
+        return ending.Count;
+    }
+
+    /// <summary>How the session was authenticated, for the audit log and the citizen's activity page: "amr=…; acr=…; device=…".</summary>
+    public static string Describe(SsoSession session) => $"amr={session.Amr}; acr={session.Acr}; device={session.Device ?? "?"}";
+
+    /// <summary>Records that the session granted a portal an authorization (the portal takes part in the session).</summary>
+    /// <param name="issuer">The issuer the portal's ID token names (the configured one, or the request's origin).</param>
+    public async Task RecordGrantAsync(SsoSession session, string clientId, string authorizationId, string issuer, CancellationToken cancellationToken = default)
+    {
+        db.SessionGrants.Add(new SessionGrant
+        {
+            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            SessionId = session.Id,
+            ClientId = clientId,
+            AuthorizationId = authorizationId,
+            GrantedAt = time.GetUtcNow(),
+            Issuer = issuer,
+        });
         await db.SaveChangesAsync(cancellationToken);
-        LogSessionEnded(logger, session.Id, reason);
+    }
+
+    /// <summary>Revokes an authorization and every token issued under it.</summary>
+    public async Task RevokeAuthorizationAsync(string authorizationId)
+    {
+        if (await authorizations.FindByIdAsync(authorizationId, CancellationToken.None) is { } authorization)
+        {
+            await authorizations.TryRevokeAsync(authorization, CancellationToken.None);
+        }
+
+        await tokens.RevokeByAuthorizationIdAsync(authorizationId, CancellationToken.None);
     }
 
     /// <summary>Ends the session behind the current cookie (if any) and clears the cookie.</summary>
-    public async Task SignOutAsync(HttpContext http, string reason)
+    /// <param name="initiatingClientId">The portal that asked for the logout (RP-initiated logout); it is not sent a logout token.</param>
+    public async Task SignOutAsync(HttpContext http, string reason, string? initiatingClientId = null)
     {
         var result = await http.AuthenticateAsync(Scheme);
         var resolved = await ResolveAsync(result.Principal, http.RequestAborted);
         if (resolved is { } current)
         {
-            await EndAsync(current.Session, reason, http.RequestAborted);
+            await EndAsync(current.Session, reason, initiatingClientId: initiatingClientId, cancellationToken: http.RequestAborted);
         }
 
         await http.SignOutAsync(Scheme);

@@ -13,6 +13,7 @@ internal static class SessionsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddScoped<SessionService>();
+        builder.Services.AddSingleton<BackchannelLogoutSignal>();
 
         builder.Services.AddAuthentication(SessionService.Scheme)
             .AddCookie(SessionService.Scheme, cookie =>

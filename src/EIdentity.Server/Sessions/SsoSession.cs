@@ -27,6 +27,9 @@ internal sealed class SsoSession
     /// <summary>Space-separated RFC 8176 values.</summary>
     public string Amr { get; set; } = "";
 
+    /// <summary>An approximate description of the device (browser and system, from the User-Agent), for the citizen's own pages.</summary>
+    public string? Device { get; set; }
+
     public DateTimeOffset? EndedAt { get; set; }
 
     public string? EndReason { get; set; }

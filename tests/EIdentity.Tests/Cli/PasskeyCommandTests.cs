@@ -288,12 +288,13 @@ public sealed partial class PasskeyCommandTests(MigratedDatabase database) : ICl
         await EnrolCitizensAsync(fresh.Directory, count: 3);
         var intact = await RunServerAsync(fresh.Directory, "audit", "verify");
 
-        // Someone with database access makes the second key look like an attested hardware key.
+        // Someone with database access rewrites the second row.
         await ExecuteSqlAsync(fresh.Directory, "UPDATE AuditLog SET Detail = 'format=packed type=Basic trusted=True level=urn:eidentity:loa:high' WHERE Sequence = 2");
         var changed = await RunServerAsync(fresh.Directory, "audit", "verify");
 
         Assert.True(intact.ExitCode == 0, intact.ToString());
-        Assert.Contains("Audit log intact: 3 row(s) chained correctly.", intact.Output, StringComparison.Ordinal);
+        // Each enrolment writes two rows: the key enrolled and the session it started.
+        Assert.Contains("Audit log intact: 6 row(s) chained correctly.", intact.Output, StringComparison.Ordinal);
         Assert.True(changed.ExitCode == 1, changed.ToString());
         Assert.Contains("Audit log BROKEN at row 2", changed.Output, StringComparison.Ordinal);
         Assert.Contains("changed after it was written", changed.Output, StringComparison.Ordinal);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using EIdentity.Server.Audit;
 using EIdentity.Server.Persistence;
+using EIdentity.Server.Sessions;
 using Microsoft.EntityFrameworkCore;
 
 namespace EIdentity.Server.Credentials.Certificates;
@@ -16,7 +17,7 @@ internal enum BlockChange
 /// A security officer's block list: one certificate (issuer + serial) refused from the moment it is
 /// saved, whatever its CA says; sessions it established end and grants from them stop refreshing.
 /// </summary>
-internal sealed partial class CertificateBlockList(EIdentityDbContext db, AuditLog audit, TimeProvider time, ILogger<CertificateBlockList> logger)
+internal sealed partial class CertificateBlockList(EIdentityDbContext db, AuditLog audit, SessionService sessions, TimeProvider time, ILogger<CertificateBlockList> logger)
 {
     public async Task<(BlockChange Change, int SessionsEnded)> BlockAsync(X500DistinguishedName issuer, string serial, string reason, string officer, CancellationToken cancellationToken = default)
     {
@@ -54,9 +55,8 @@ internal sealed partial class CertificateBlockList(EIdentityDbContext db, AuditL
         foreach (var credential in credentials)
         {
             var reference = CredentialReferences.For(credential.Thumbprint);
-            ended += await db.SsoSessions
-                .Where(s => s.CredentialId == reference && s.EndedAt == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, "credential_blocked"), CancellationToken.None);
+            ended += await sessions.EndWhereAsync(s => s.CredentialId == reference, "credential_blocked",
+                SessionEndScope.SessionAndGrants, cancellationToken: CancellationToken.None);
         }
 
         await audit.RecordAsync(new AuditEntry("certificate.blocked", officer, credentials.FirstOrDefault()?.PersonId,

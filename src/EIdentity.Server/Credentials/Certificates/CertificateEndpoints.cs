@@ -272,7 +272,7 @@ internal static class CertificateEndpoints
         // A new sign-in replaces whatever session this browser had.
         if (await sessions.ResolveAsync(http.User, http.RequestAborted) is { } replaced)
         {
-            await sessions.EndAsync(replaced.Session, "replaced", CancellationToken.None);
+            await sessions.EndAsync(replaced.Session, "replaced", cancellationToken: CancellationToken.None);
         }
 
         await sessions.SignInAsync(http, outcome.Person!, outcome.Evidence);

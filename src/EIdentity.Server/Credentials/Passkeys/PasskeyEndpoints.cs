@@ -132,7 +132,7 @@ internal static class PasskeyEndpoints
             // Activation in a browser signed in as someone else: that session ends here.
             if (current is { } replaced)
             {
-                await sessions.EndAsync(replaced.Session, "replaced", http.RequestAborted);
+                await sessions.EndAsync(replaced.Session, "replaced", cancellationToken: http.RequestAborted);
             }
 
             await sessions.SignInAsync(http, person, PasskeyEvidence.For(credential));
@@ -197,7 +197,7 @@ internal static class PasskeyEndpoints
         // A new sign-in replaces whatever session this browser had.
         if (await sessions.ResolveAsync(http.User, http.RequestAborted) is { } replaced)
         {
-            await sessions.EndAsync(replaced.Session, "replaced", http.RequestAborted);
+            await sessions.EndAsync(replaced.Session, "replaced", cancellationToken: http.RequestAborted);
         }
 
         await sessions.SignInAsync(http, outcome.Person!, PasskeyEvidence.For(outcome.Credential!));

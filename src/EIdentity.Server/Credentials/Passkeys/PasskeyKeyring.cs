@@ -38,6 +38,7 @@ internal sealed partial class PasskeyKeyring(
     EIdentityDbContext db,
     UserManager<Person> users,
     AuditLog audit,
+    SessionService sessions,
     TimeProvider time,
     ILogger<PasskeyKeyring> logger)
 {
@@ -181,14 +182,12 @@ internal sealed partial class PasskeyKeyring(
         LogSuspended(logger, record.PersonId, record.CredentialId, reason);
     }
 
-    /// <summary>Ends every live SSO session that this credential established.</summary>
-    public async Task<int> EndSessionsEstablishedWithAsync(string credentialId, string reason, CancellationToken cancellationToken = default)
-    {
-        var now = time.GetUtcNow();
-        return await db.SsoSessions
-            .Where(s => s.CredentialId == credentialId && s.EndedAt == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, reason), cancellationToken);
-    }
+    /// <summary>
+    /// Ends every live SSO session that this credential established, revokes what those sessions
+    /// granted and notifies their portals.
+    /// </summary>
+    public Task<int> EndSessionsEstablishedWithAsync(string credentialId, string reason, CancellationToken cancellationToken = default) =>
+        sessions.EndWhereAsync(s => s.CredentialId == credentialId, reason, SessionEndScope.SessionAndGrants, cancellationToken: cancellationToken);
 
     private async Task<UserPasskeyInfo?> FindPasskeyAsync(Person person, string credentialId)
         => CredentialIds.TryCanonical(credentialId, out _, out var raw)
