@@ -21,6 +21,7 @@ namespace EIdentity.Server.Admin;
 /// </summary>
 internal static class AdminApi
 {
+    public const string Prefix = "/api/admin";
     public const string EndedByAdmin = "ended_by_admin";
     public const int MaxReasonLength = 500;
     public const int DefaultDeliveries = 100;
@@ -28,7 +29,7 @@ internal static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/admin")
+        var api = app.MapGroup(Prefix)
             .RequireAuthorization(AdminExtensions.Policy)
             .RequireRateLimiting(RateLimits.AdminPolicy)
             .DisableAntiforgery(); // Bearer tokens, no cookies: nothing for a cross-site form to ride on.
@@ -330,7 +331,7 @@ internal static class AdminApi
         TypedResults.Problem(detail: detail, statusCode: status, title: title);
 
     private static ProblemHttpResult BodyRequired(string example) =>
-        Problem(StatusCodes.Status400BadRequest, "Request body required",
+        Problem(StatusCodes.Status400BadRequest, "Missing or malformed request body",
             $"Send a JSON body (Content-Type: application/json) of this shape: {example}.");
 
     private static ProblemHttpResult IdentityProblem(string id) =>

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using EIdentity.Server.Oidc;
+using Microsoft.AspNetCore.Authorization;
 using OpenIddict.Abstractions;
 using OpenIddict.Validation.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -21,6 +22,7 @@ internal static class AdminExtensions
 
         // An admin token revoked at /connect/revoke stops working at once, not when it expires.
         builder.Services.AddOpenIddict().AddValidation(validation => validation.EnableTokenEntryValidation());
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AdminAuthorizationResults>();
         builder.Services.AddScoped<AdminDirectory>();
         return builder;
     }

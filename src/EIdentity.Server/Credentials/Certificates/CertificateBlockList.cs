@@ -68,6 +68,8 @@ internal sealed partial class CertificateBlockList(EIdentityDbContext db, AuditL
             var reference = CredentialReferences.For(credential.Thumbprint);
             ended += await sessions.EndWhereAsync(s => s.CredentialId == reference, "credential_blocked",
                 SessionEndScope.SessionAndGrants, cancellationToken: CancellationToken.None);
+            // Grants with offline access outlive a logout; they end with the certificate too.
+            await sessions.RevokeGrantsWhereAsync(s => s.CredentialId == reference);
         }
 
         await audit.RecordAsync(new AuditEntry("certificate.blocked", officer, credentials.FirstOrDefault()?.PersonId,
