@@ -71,7 +71,7 @@ internal static class AdminApi
 
     private static async Task<IResult> GetIdentityAsync(string id, HttpContext http, AdminDirectory directory, AuditLog audit)
     {
-        if (await FindPersonAsync(id, directory, http.RequestAborted) is not { Person: { } person })
+        if (await FindPersonAsync(id, directory, http.RequestAborted) is not { } person)
         {
             return IdentityProblem(id);
         }
@@ -87,9 +87,10 @@ internal static class AdminApi
             return IdentityProblem(id);
         }
 
-        if (await ReadReasonAsync(http.Request, required: true) is not { } reason)
+        var reason = await ReadReasonAsync(http.Request, required: true);
+        if (reason.Problem is { } problem)
         {
-            return ReasonProblem(required: true);
+            return problem;
         }
 
         var result = await statuses.SuspendAsync(personId, reason.Text, AdminExtensions.Actor(http.User), http.RequestAborted);
@@ -106,9 +107,10 @@ internal static class AdminApi
             return IdentityProblem(id);
         }
 
-        if (await ReadReasonAsync(http.Request, required: false) is not { } reason)
+        var reason = await ReadReasonAsync(http.Request, required: false);
+        if (reason.Problem is { } problem)
         {
-            return ReasonProblem(required: false);
+            return problem;
         }
 
         var result = await statuses.ReinstateAsync(personId, reason.Text, AdminExtensions.Actor(http.User), http.RequestAborted);
@@ -120,7 +122,7 @@ internal static class AdminApi
 
     private static async Task<IResult> ListSessionsAsync(string id, HttpContext http, AdminDirectory directory, AuditLog audit)
     {
-        if (await FindPersonAsync(id, directory, http.RequestAborted) is not { Person: { } person })
+        if (await FindPersonAsync(id, directory, http.RequestAborted) is not { } person)
         {
             return IdentityProblem(id);
         }
@@ -131,14 +133,15 @@ internal static class AdminApi
 
     private static async Task<IResult> EndSessionsAsync(string id, HttpContext http, AdminDirectory directory, SessionService sessions, AuditLog audit)
     {
-        if (await FindPersonAsync(id, directory, http.RequestAborted) is not { Person: { } person })
+        if (await FindPersonAsync(id, directory, http.RequestAborted) is not { } person)
         {
             return IdentityProblem(id);
         }
 
-        if (await ReadReasonAsync(http.Request, required: false) is not { } reason)
+        var reason = await ReadReasonAsync(http.Request, required: false);
+        if (reason.Problem is { } problem)
         {
-            return ReasonProblem(required: false);
+            return problem;
         }
 
         var personId = person.Id;
@@ -177,7 +180,7 @@ internal static class AdminApi
 
     private static async Task<IResult> ListCredentialsAsync(string id, HttpContext http, AdminDirectory directory, AuditLog audit)
     {
-        if (await FindPersonAsync(id, directory, http.RequestAborted) is not { Person: { } person })
+        if (await FindPersonAsync(id, directory, http.RequestAborted) is not { } person)
         {
             return IdentityProblem(id);
         }
@@ -193,9 +196,10 @@ internal static class AdminApi
             return BodyRequired("""{"credentialId": "<passkey id | x509:<thumbprint>>", "reason": "<text>"}""");
         }
 
-        if (CheckReason(request.Reason, required: true) is not { } reason)
+        var reason = CheckReason(request.Reason, required: true);
+        if (reason.Problem is { } problem)
         {
-            return ReasonProblem(required: true);
+            return problem;
         }
 
         var actor = AdminExtensions.Actor(http.User);
@@ -282,41 +286,44 @@ internal static class AdminApi
 
     // ---- inputs --------------------------------------------------------------------------------
 
-    private sealed record Reason(string? Text);
+    /// <summary>A reason as the officer gave it (trimmed, or null when none), or the problem with it.</summary>
+    private sealed record Reason(string? Text, ProblemHttpResult? Problem = null);
 
     private static bool TryParseIdentity(string id, out Guid personId) =>
         Guid.TryParseExact(id, "D", out personId);
 
-    /// <summary>The person named by the route, or null with the reason in <c>Malformed</c>.</summary>
-    private static async Task<(Person? Person, bool Malformed)> FindPersonAsync(string id, AdminDirectory directory, CancellationToken cancellationToken) =>
-        TryParseIdentity(id, out var personId)
-            ? (await directory.FindAsync(personId, cancellationToken), false)
-            : (null, true);
+    /// <summary>The person the route names, or null when the id is malformed or unknown (<see cref="IdentityProblem"/> says which).</summary>
+    private static async Task<Person?> FindPersonAsync(string id, AdminDirectory directory, CancellationToken cancellationToken) =>
+        TryParseIdentity(id, out var personId) ? await directory.FindAsync(personId, cancellationToken) : null;
 
-    /// <summary>
-    /// The optional or required <c>{"reason": "..."}</c> body. Null when the body is not JSON of that
-    /// shape, or the reason is missing (when required), too long or has control characters.
-    /// </summary>
-    private static async Task<Reason?> ReadReasonAsync(HttpRequest request, bool required)
+    /// <summary>The <c>{"reason": "..."}</c> body, which may be left out when the reason is optional.</summary>
+    private static async Task<Reason> ReadReasonAsync(HttpRequest request, bool required)
     {
-        var noBody = request.ContentLength == 0 || (request.ContentLength is null && request.ContentType is null);
-        if (noBody)
+        if (request.ContentLength == 0 || (request.ContentLength is null && request.ContentType is null))
         {
-            return required ? null : new Reason(null);
+            return CheckReason(null, required);
         }
 
-        return await JsonBody.ReadAsync<ReasonRequest>(request) is { } body ? CheckReason(body.Reason, required) : null;
+        return await JsonBody.ReadAsync<ReasonRequest>(request) is { } body
+            ? CheckReason(body.Reason, required)
+            : new Reason(null, BodyRequired("""{"reason": "<text>"}"""));
     }
 
-    private static Reason? CheckReason(string? text, bool required)
+    private static Reason CheckReason(string? text, bool required)
     {
         var trimmed = text?.Trim();
         if (string.IsNullOrEmpty(trimmed))
         {
-            return required ? null : new Reason(null);
+            return required
+                ? new Reason(null, Problem(StatusCodes.Status400BadRequest, "Reason required",
+                    "Say why in \"reason\" (it is kept in the audit log; no national ID numbers or names)."))
+                : new Reason(null);
         }
 
-        return trimmed.Length > MaxReasonLength || trimmed.Any(char.IsControl) ? null : new Reason(trimmed);
+        return trimmed.Length > MaxReasonLength || trimmed.Any(char.IsControl)
+            ? new Reason(null, Problem(StatusCodes.Status400BadRequest, "Invalid reason",
+                $"\"reason\" has at most {MaxReasonLength} characters and no control characters (line breaks included)."))
+            : new Reason(trimmed);
     }
 
     private static string? Detail(params (string Name, string? Value)[] parts) =>
@@ -342,11 +349,6 @@ internal static class AdminApi
 
     private static ProblemHttpResult IdentityNotFound() =>
         Problem(StatusCodes.Status404NotFound, "Identity not found", "No identity has this id.");
-
-    private static ProblemHttpResult ReasonProblem(bool required) =>
-        Problem(StatusCodes.Status400BadRequest, required ? "Reason required" : "Invalid reason",
-            (required ? "Send a JSON body {\"reason\": \"...\"} saying why; it is kept in the audit log. " : "The body is optional; when sent it is {\"reason\": \"...\"}. ")
-            + $"The reason has at most {MaxReasonLength} characters and no control characters.");
 
     private static ProblemHttpResult CredentialProblem() =>
         Problem(StatusCodes.Status400BadRequest, "Malformed credential id",

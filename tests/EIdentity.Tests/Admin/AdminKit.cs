@@ -56,7 +56,7 @@ internal static class AdminKit
         all[admin + "AllowClientCredentials"] = "true";
         all[admin + "Scopes:0"] = "eid.admin";
         all[$"Oidc:Clients:{Array.IndexOf(TestPortals.All, TestPortals.PortalA)}:BackchannelLogoutUri"] = PortalABackchannel;
-        all["RateLimits:AdminPerMinute"] = "1000000";
+        all.TryAdd("RateLimits:AdminPerMinute", "1000000");
         return all;
     }
 
