@@ -166,16 +166,16 @@ internal static class AdminApi
             return Problem(StatusCodes.Status404NotFound, "Session not found", "No session has this id.");
         }
 
-        if (session.EndedAt is not null)
+        var endedNow = session.EndedAt is null
+            && await sessions.EndWhereAsync(s => s.Id == sid, EndedByAdmin, SessionEndScope.SessionAndGrants, cancellationToken: CancellationToken.None) == 1;
+        if (endedNow)
         {
-            return TypedResults.Ok(new SessionEnded(session.Id, session.PersonId, "already_ended", session.EndedAt, session.EndReason));
+            await audit.RecordAsync(new AuditEntry("admin.sessions.ended", AdminExtensions.Actor(http.User), session.PersonId, session.Id),
+                CancellationToken.None);
         }
 
-        await sessions.EndWhereAsync(s => s.Id == sid, EndedByAdmin, SessionEndScope.SessionAndGrants, cancellationToken: CancellationToken.None);
-        await audit.RecordAsync(new AuditEntry("admin.sessions.ended", AdminExtensions.Actor(http.User), session.PersonId, session.Id),
-            CancellationToken.None);
         var ended = await directory.FindSessionAsync(sid, CancellationToken.None);
-        return TypedResults.Ok(new SessionEnded(session.Id, session.PersonId, "ended", ended?.EndedAt, ended?.EndReason));
+        return TypedResults.Ok(new SessionEnded(session.Id, session.PersonId, endedNow ? "ended" : "already_ended", ended?.EndedAt, ended?.EndReason));
     }
 
     private static async Task<IResult> ListCredentialsAsync(string id, HttpContext http, AdminDirectory directory, AuditLog audit)
