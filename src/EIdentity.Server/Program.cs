@@ -1,3 +1,4 @@
+using EIdentity.Server.Admin;
 using EIdentity.Server.Audit;
 using EIdentity.Server.Cli;
 using EIdentity.Server.Credentials.Certificates;
@@ -21,6 +22,7 @@ builder.AddSessions();
 builder.AddOidc();
 builder.AddUiLocalization();
 builder.AddRateLimits();
+builder.AddAdmin();
 
 var app = builder.Build();
 
@@ -38,6 +40,7 @@ app.MapPasskeyEndpoints();
 app.MapCertificateSignIn();
 app.MapDevelopmentPki();
 app.MapOidcEndpoints();
+app.MapAdminApi();
 app.MapLanguageSwitch();
 app.MapRazorPages();
 

@@ -26,11 +26,18 @@ internal static class ServerCommands
                                         create a person's electronic identity and print its activation letter
           identity activation --national-id <12 digits>
                                         issue a new activation link (earlier unused ones stop working)
+          identity suspend --national-id <12 digits> [--reason "<text>"] [--officer <name>]
+                                        suspend an identity: every session ends (portals are told),
+                                        every grant and token is revoked; sign-in is refused
+          identity reinstate --national-id <12 digits> [--reason "<text>"] [--officer <name>]
+                                        let a suspended identity sign in again (ended sessions and
+                                        revoked tokens stay ended)
           client register --client-id <id> --display-name "<name>" [--secret <secret>]
                           --redirect-uri <uri>... [--post-logout-uri <uri>...] [--scope <scope>...]
                           [--sector <sector id>] [--client-credentials]
                           [--backchannel-logout-uri <uri>] [--first-party] [--minimum-acr <acr>]
-                                        register or update a portal (scopes: openid profile offline_access national_id);
+                                        register or update a portal (scopes: openid profile offline_access national_id;
+                                        eid.admin for an admin client: --client-credentials, no redirect URI);
                                         --first-party skips the consent screen, --minimum-acr refuses
                                         sign-ins below that level whatever the portal's request says
           passkey list --national-id <12 digits>
@@ -123,6 +130,8 @@ internal static class ServerCommands
             {
                 "identity create" => await CreateIdentityAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "identity activation" => await IssueActivationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
+                "identity suspend" => await ChangeStatusAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>()), suspend: true),
+                "identity reinstate" => await ChangeStatusAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>()), suspend: false),
                 "client register" => await RegisterClientAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "client-credentials", "first-party" })),
                 "passkey list" => await PasskeyCommands.ListAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "passkey revoke" => await PasskeyCommands.RevokeAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
@@ -201,6 +210,39 @@ internal static class ServerCommands
         }
 
         await PrintActivationAsync(services, person.Id);
+        return 0;
+    }
+
+    private static async Task<int> ChangeStatusAsync(IServiceProvider services, CommandArguments args, bool suspend)
+    {
+        if (!NationalIdNumber.TryParse(args.Required("national-id"), out var nationalId))
+        {
+            throw new CommandException("--national-id must be a national ID number (CCCD) of exactly 12 digits");
+        }
+
+        var person = await services.GetRequiredService<IdentityRegistry>().FindByNationalIdAsync(nationalId);
+        if (person is null)
+        {
+            await Console.Error.WriteLineAsync("error: no identity has this national ID number.");
+            return 1;
+        }
+
+        var statuses = services.GetRequiredService<IdentityStatusService>();
+        var actor = "cli:" + (args.Optional("officer") ?? Environment.UserName);
+        var reason = args.Optional("reason");
+        var result = suspend
+            ? await statuses.SuspendAsync(person.Id, reason, actor)
+            : await statuses.ReinstateAsync(person.Id, reason, actor);
+        Console.WriteLine((suspend, result.Change) switch
+        {
+            (true, IdentityStatusChange.Done) =>
+                $"Identity {person.Id} suspended: {result.SessionsEnded} session(s) ended, {result.AuthorizationsRevoked} grant(s) revoked with their tokens.",
+            (true, _) =>
+                $"Identity {person.Id} was already suspended; {result.SessionsEnded} session(s) and {result.AuthorizationsRevoked} grant(s) still open were ended now.",
+            (false, IdentityStatusChange.Done) =>
+                $"Identity {person.Id} reinstated. It can sign in again; sessions and tokens ended by the suspension stay ended.",
+            (false, _) => $"Identity {person.Id} is not suspended; nothing changed.",
+        });
         return 0;
     }
 

@@ -93,10 +93,15 @@ internal static class DevelopmentData
 
                  Demo portals (start each in its own terminal):
                 """);
-            foreach (var portal in portals)
+            foreach (var portal in portals.Where(p => p.RedirectUris.Count > 0))
             {
                 var home = portal.RedirectUris.Select(u => new Uri(u)).Select(u => u.GetLeftPart(UriPartial.Authority)).FirstOrDefault();
                 Console.WriteLine($"   {portal.DisplayName,-16} {home}");
+            }
+
+            foreach (var admin in portals.Where(p => p.Scopes.Contains(OidcScopes.Admin)))
+            {
+                Console.WriteLine($"   Admin API client: {admin.ClientId} (docs/admin-api.md)");
             }
 
             Console.WriteLine("""

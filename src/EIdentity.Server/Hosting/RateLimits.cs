@@ -12,6 +12,10 @@ internal sealed class RateLimitOptions
     [Range(1, 1_000_000)]
     public int SignInPerMinute { get; set; } = 30;
 
+    /// <summary>Admin API requests (<c>/api/admin</c>) per address per minute, before the token is checked.</summary>
+    [Range(1, 1_000_000)]
+    public int AdminPerMinute { get; set; } = 120;
+
     /// <summary>Every other request per address per minute (protocol endpoints, pages).</summary>
     [Range(1, 10_000_000)]
     public int GlobalPerMinute { get; set; } = 600;
@@ -20,6 +24,7 @@ internal sealed class RateLimitOptions
 internal static class RateLimits
 {
     public const string SignInPolicy = "sign-in";
+    public const string AdminPolicy = "admin";
 
     /// <summary>
     /// Limits by client address. Behind a load balancer, configure forwarded headers so that the
@@ -38,6 +43,8 @@ internal static class RateLimits
                 RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(Options(http).GlobalPerMinute)));
             limiter.AddPolicy(SignInPolicy, http =>
                 RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(Options(http).SignInPerMinute)));
+            limiter.AddPolicy(AdminPolicy, http =>
+                RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(Options(http).AdminPerMinute)));
             limiter.OnRejected = async (context, cancellationToken) =>
             {
                 context.HttpContext.Response.Headers.RetryAfter = "60";

@@ -19,6 +19,7 @@ internal static class IdentitiesExtensions
             .AddEntityFrameworkStores<Persistence.EIdentityDbContext>();
 
         builder.Services.AddScoped<IdentityRegistry>();
+        builder.Services.AddScoped<IdentityStatusService>();
         return builder;
     }
 }

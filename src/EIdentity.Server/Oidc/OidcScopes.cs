@@ -7,9 +7,15 @@ internal static class OidcScopes
     /// <summary>The national ID number (CCCD), released only to portals registered for it.</summary>
     public const string NationalId = "national_id";
 
+    /// <summary>
+    /// The admin API (<c>/api/admin</c>): held only by a registered admin client through the
+    /// client-credentials grant, never by a portal that signs citizens in.
+    /// </summary>
+    public const string Admin = "eid.admin";
+
     public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
     {
-        Scopes.OpenId, Scopes.Profile, Scopes.OfflineAccess, NationalId,
+        Scopes.OpenId, Scopes.Profile, Scopes.OfflineAccess, NationalId, Admin,
     };
 }
 

@@ -14,7 +14,10 @@ internal sealed class PortalRegistration
 
     public List<string> PostLogoutRedirectUris { get; set; } = [];
 
-    /// <summary>Scopes the portal may ask for: <c>openid</c>, <c>profile</c>, <c>offline_access</c>, <c>national_id</c>.</summary>
+    /// <summary>
+    /// Scopes the portal may ask for: <c>openid</c>, <c>profile</c>, <c>offline_access</c>, <c>national_id</c>;
+    /// an admin client (client credentials, no redirect URI): <c>eid.admin</c>.
+    /// </summary>
     public List<string> Scopes { get; set; } = [];
 
     /// <summary>
@@ -90,6 +93,13 @@ internal sealed class PortalRegistration
         if (MinimumAcr is { Length: > 0 } minimum && !Sessions.AuthenticationMethods.Levels.Contains(minimum))
         {
             yield return $"unknown minimum acr '{minimum}' (known: {string.Join(", ", Sessions.AuthenticationMethods.Levels)})";
+        }
+
+        // An admin token acts on every citizen's identity: only a back-end admin client, which
+        // signs no one in and so cannot be handed one through a browser, may hold the scope.
+        if (Scopes.Contains(OidcScopes.Admin) && (!AllowClientCredentials || RedirectUris.Count > 0 || PostLogoutRedirectUris.Count > 0))
+        {
+            yield return $"the '{OidcScopes.Admin}' scope is for admin clients only: client credentials allowed and no redirect URIs";
         }
 
         if (AllowClientCredentials && string.IsNullOrEmpty(ClientSecret))

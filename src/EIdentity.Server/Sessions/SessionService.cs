@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace EIdentity.Server.Sessions;
 
@@ -260,6 +261,30 @@ internal sealed partial class SessionService(
         }
 
         await tokens.RevokeByAuthorizationIdAsync(authorizationId, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Revokes, with their tokens, the still-valid grants of every session matching
+    /// <paramref name="which"/>, ended or not: grants with offline access outlive a logout, and
+    /// must still end with the credential they were signed in with. Returns the grants revoked.
+    /// </summary>
+    public async Task<int> RevokeGrantsWhereAsync(Expression<Func<SsoSession, bool>> which)
+    {
+        var sessionIds = db.SsoSessions.Where(which).Select(s => s.Id);
+        var authorizationIds = await db.SessionGrants.AsNoTracking().Where(g => sessionIds.Contains(g.SessionId))
+            .Select(g => g.AuthorizationId).Distinct().ToListAsync(CancellationToken.None);
+        var revoked = 0;
+        foreach (var authorizationId in authorizationIds)
+        {
+            if (await authorizations.FindByIdAsync(authorizationId, CancellationToken.None) is { } authorization
+                && await authorizations.HasStatusAsync(authorization, Statuses.Valid, CancellationToken.None))
+            {
+                await RevokeAuthorizationAsync(authorizationId);
+                revoked++;
+            }
+        }
+
+        return revoked;
     }
 
     /// <summary>Ends the session behind the current cookie (if any) and clears the cookie.</summary>

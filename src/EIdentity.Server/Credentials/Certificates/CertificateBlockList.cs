@@ -19,10 +19,21 @@ internal enum BlockChange
 /// </summary>
 internal sealed partial class CertificateBlockList(EIdentityDbContext db, AuditLog audit, SessionService sessions, TimeProvider time, ILogger<CertificateBlockList> logger)
 {
-    public async Task<(BlockChange Change, int SessionsEnded)> BlockAsync(X500DistinguishedName issuer, string serial, string reason, string officer, CancellationToken cancellationToken = default)
+    public Task<(BlockChange Change, int SessionsEnded)> BlockAsync(X500DistinguishedName issuer, string serial, string reason, string officer, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(issuer);
-        var issuerName = CertificateNames.Canonical(issuer);
+        return BlockAsync(CertificateNames.Canonical(issuer), issuer.Name, serial, reason, officer, cancellationToken);
+    }
+
+    /// <summary>Blocks a certificate that has signed in, by the issuer and serial recorded for it.</summary>
+    public Task<(BlockChange Change, int SessionsEnded)> BlockAsync(CertificateCredential credential, string reason, string officer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        return BlockAsync(credential.IssuerName, credential.IssuerDisplayName, credential.SerialNumber, reason, officer, cancellationToken);
+    }
+
+    private async Task<(BlockChange Change, int SessionsEnded)> BlockAsync(string issuerName, string issuerDisplayName, string serial, string reason, string officer, CancellationToken cancellationToken)
+    {
         if (await IsBlockedAsync(issuerName, serial, cancellationToken))
         {
             return (BlockChange.AlreadyBlocked, 0);
@@ -33,7 +44,7 @@ internal sealed partial class CertificateBlockList(EIdentityDbContext db, AuditL
         {
             Id = Guid.CreateVersion7(now),
             IssuerName = issuerName,
-            IssuerDisplayName = issuer.Name,
+            IssuerDisplayName = issuerDisplayName,
             SerialNumber = serial,
             Reason = reason,
             BlockedBy = officer,
@@ -57,6 +68,8 @@ internal sealed partial class CertificateBlockList(EIdentityDbContext db, AuditL
             var reference = CredentialReferences.For(credential.Thumbprint);
             ended += await sessions.EndWhereAsync(s => s.CredentialId == reference, "credential_blocked",
                 SessionEndScope.SessionAndGrants, cancellationToken: CancellationToken.None);
+            // Grants with offline access outlive a logout; they end with the certificate too.
+            await sessions.RevokeGrantsWhereAsync(s => s.CredentialId == reference);
         }
 
         await audit.RecordAsync(new AuditEntry("certificate.blocked", officer, credentials.FirstOrDefault()?.PersonId,

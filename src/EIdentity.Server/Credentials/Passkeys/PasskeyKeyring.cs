@@ -184,10 +184,15 @@ internal sealed partial class PasskeyKeyring(
 
     /// <summary>
     /// Ends every live SSO session that this credential established, revokes what those sessions
-    /// granted and notifies their portals.
+    /// granted and notifies their portals; grants of its earlier sessions that outlived them
+    /// (offline access after a logout) are revoked too.
     /// </summary>
-    public Task<int> EndSessionsEstablishedWithAsync(string credentialId, string reason, CancellationToken cancellationToken = default) =>
-        sessions.EndWhereAsync(s => s.CredentialId == credentialId, reason, SessionEndScope.SessionAndGrants, cancellationToken: cancellationToken);
+    public async Task<int> EndSessionsEstablishedWithAsync(string credentialId, string reason, CancellationToken cancellationToken = default)
+    {
+        var ended = await sessions.EndWhereAsync(s => s.CredentialId == credentialId, reason, SessionEndScope.SessionAndGrants, cancellationToken: cancellationToken);
+        await sessions.RevokeGrantsWhereAsync(s => s.CredentialId == credentialId);
+        return ended;
+    }
 
     private async Task<UserPasskeyInfo?> FindPasskeyAsync(Person person, string credentialId)
         => CredentialIds.TryCanonical(credentialId, out _, out var raw)
