@@ -31,7 +31,7 @@ internal sealed partial class BackchannelLogoutSender(
 
     public const string MeterName = "EIdentity.Sessions";
 
-    /// <summary>Counts attempts, tagged <c>outcome</c> = <c>delivered</c>, <c>retrying</c> or <c>failed</c>.</summary>
+    /// <summary>Counts attempts, tagged <c>outcome</c> (<c>delivered</c>, <c>retrying</c>, <c>failed</c>) and <c>client_id</c>.</summary>
     public const string AttemptsInstrument = "eidentity.backchannel_logout.attempts";
 
     private const int BatchSize = 100;
@@ -210,21 +210,24 @@ internal sealed partial class BackchannelLogoutSender(
         {
             case LogoutDeliveryStatus.Delivered:
                 LogDelivered(logger, delivery.SessionId, delivery.ClientId, attempts);
-                _attempts.Add(1, new KeyValuePair<string, object?>("outcome", "delivered"));
+                Count("delivered", delivery.ClientId);
                 break;
             case LogoutDeliveryStatus.Pending:
                 LogWillRetry(logger, delivery.SessionId, delivery.ClientId, attempts, settings.MaxAttempts, error, next);
-                _attempts.Add(1, new KeyValuePair<string, object?>("outcome", "retrying"));
+                Count("retrying", delivery.ClientId);
                 break;
             default:
                 LogFailed(logger, delivery.SessionId, delivery.ClientId, attempts, error);
-                _attempts.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+                Count("failed", delivery.ClientId);
                 // The portal may still believe the citizen is signed in: that belongs in the audit trail.
                 await audit.RecordAsync(new AuditEntry("logout.delivery_failed", "system", delivery.PersonId, delivery.ClientId,
                     $"session={delivery.SessionId}; attempts={attempts}; error={error}"), CancellationToken.None);
                 break;
         }
     }
+
+    private void Count(string outcome, string clientId) =>
+        _attempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("client_id", clientId));
 
     private readonly record struct Attempt(bool Delivered, bool Final, string? Error)
     {
