@@ -299,8 +299,6 @@ internal sealed class LoggedOutSessions(TimeProvider time)
         (principal.FindFirst("sid")?.Value is { } sid && _sessions.ContainsKey(sid))
         || (principal.FindFirst("sub")?.Value is { } sub && _subjects.TryGetValue(sub, out var at) && (issuedUtc is null || issuedUtc <= at));
 
-    public int Count => _sessions.Count + _subjects.Count;
-
     private void Forget(DateTimeOffset now)
     {
         foreach (var map in new[] { _sessions, _subjects })
