@@ -23,7 +23,7 @@ internal static class PortalAuthentication
 
     // A public-service session ends after a short idle time; the identity provider's SSO session
     // is what spares the citizen a second ceremony.
-    private static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(30);
 
     public static WebApplicationBuilder AddPortalAuthentication(this WebApplicationBuilder builder)
     {
@@ -65,8 +65,8 @@ internal static class PortalAuthentication
         options.ExpireTimeSpan = IdleTimeout;
         options.SlidingExpiration = true;
 
-        // Back-channel logout (later issue): an options.Events.OnValidatePrincipal handler will reject
-        // a session whose sid the identity provider has logged out, so the logout reaches every node.
+        // Back-channel logout: a session whose sid the identity provider has logged out ends at its next request.
+        options.Events.OnValidatePrincipal = BackchannelLogout.RejectLoggedOutSessionAsync;
     }
 
     private static void ConfigureOpenIdConnect(OpenIdConnectOptions options, PortalOptions portal)

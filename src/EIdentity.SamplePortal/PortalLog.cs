@@ -17,4 +17,13 @@ internal static partial class PortalLog
     [LoggerMessage(EventId = 9004, Level = LogLevel.Warning,
         Message = "The local session ended, but logout at the identity provider at {Authority} could not start.")]
     public static partial void ProviderSignOutFailed(this ILogger logger, string authority, Exception exception);
+
+    [LoggerMessage(EventId = 9010, Level = LogLevel.Warning, Message = "Back-channel logout refused: {Reason}")]
+    public static partial void LogoutTokenRejected(this ILogger logger, string? reason);
+
+    [LoggerMessage(EventId = 9011, Level = LogLevel.Information, Message = "The identity provider logged out session {SessionId}; its next request here signs out.")]
+    public static partial void SessionLoggedOut(this ILogger logger, string sessionId);
+
+    [LoggerMessage(EventId = 9012, Level = LogLevel.Warning, Message = "Back-channel logout could not be checked: the identity provider's keys could not be read.")]
+    public static partial void LogoutKeysUnavailable(this ILogger logger, Exception exception);
 }

@@ -38,6 +38,7 @@ public sealed class PortalProgram
         builder.Services.AddWebEncoders(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
         builder.AddPortalOptions();
         builder.AddPortalAuthentication();
+        builder.AddBackchannelLogout();
         builder.Services.AddRazorPages();
 
         configure?.Invoke(builder);
@@ -57,9 +58,8 @@ public sealed class PortalProgram
         app.UseAuthorization();
 
         app.MapRazorPages();
-        // Back-channel logout (OpenID Connect Back-Channel Logout 1.0) is mapped here in a later issue:
-        // a POST endpoint validating the logout_token and ending the sessions with that sid; see
-        // PortalAuthentication's cookie OnValidatePrincipal for the other half.
+        // OpenID Connect Back-Channel Logout 1.0; PortalAuthentication's cookie OnValidatePrincipal is the other half.
+        app.MapBackchannelLogout();
 
         return app;
     }

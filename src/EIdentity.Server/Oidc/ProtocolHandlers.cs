@@ -99,7 +99,7 @@ internal sealed class RefuseUnregisteredScopes(IOpenIddictApplicationManager app
 
 /// <summary>
 /// Discovery states what is true: ID tokens are RS256 only (see <see cref="SelectSigningCredentials"/>),
-/// and the assurance levels a portal may request.
+/// the assurance levels a portal may request, and back-channel logout with <c>sid</c>.
 /// </summary>
 internal sealed class DescribeIdentityTokensAndLevels : IOpenIddictServerHandler<HandleConfigurationRequestContext>
 {
@@ -116,6 +116,10 @@ internal sealed class DescribeIdentityTokensAndLevels : IOpenIddictServerHandler
         context.IdTokenSigningAlgorithms.Add(Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256);
         context.Metadata["acr_values_supported"] = new OpenIddictParameter(
             [Sessions.AuthenticationMethods.LoaSubstantial, Sessions.AuthenticationMethods.LoaHigh]);
+        // OpenID Connect Back-Channel Logout 1.0 section 2.1: logout tokens are sent (Sessions/BackchannelLogout)
+        // and carry the sid that ID tokens carry too.
+        context.Metadata["backchannel_logout_supported"] = true;
+        context.Metadata["backchannel_logout_session_supported"] = true;
         return ValueTask.CompletedTask;
     }
 }

@@ -1,3 +1,4 @@
+using EIdentity.Server.Sessions.BackchannelLogout;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ internal static class SessionsExtensions
             .ValidateOnStart();
         builder.Services.AddScoped<SessionService>();
         builder.Services.AddSingleton<BackchannelLogoutSignal>();
+        builder.AddBackchannelLogout();
 
         builder.Services.AddAuthentication(SessionService.Scheme)
             .AddCookie(SessionService.Scheme, cookie =>

@@ -59,6 +59,8 @@ public sealed partial class IdentityProviderProcess : IAsyncDisposable
             _environment[prefix + "DisplayName"] = portal.DisplayName;
             _environment[prefix + "RedirectUris__0"] = $"{portal.Origin}/signin-oidc";
             _environment[prefix + "PostLogoutRedirectUris__0"] = $"{portal.Origin}/signout-callback-oidc";
+            // Replaces Development's http://localhost:510x/backchannel-logout for this index.
+            _environment[prefix + "BackchannelLogoutUri"] = $"{portal.Origin}/backchannel-logout";
             _environment[prefix + "Scopes__0"] = "openid";
             _environment[prefix + "Scopes__1"] = "profile";
             _environment[prefix + "Scopes__2"] = "offline_access";
