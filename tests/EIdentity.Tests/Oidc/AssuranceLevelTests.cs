@@ -36,8 +36,10 @@ public sealed class AssuranceLevelTests(PolicyServer policy) : IClassFixture<Pol
         using var citizen = await CitizenSignedInWithTheSpareKeyAsync();
 
         var attempt = await citizen.AuthorizeAsync(TestPortals.HighOnly, "openid");
+        var login = await citizen.Browser.GetStringAsync(attempt.Location);
         var back = await OidcTestKit.SignInAndReturnAsync(citizen, OidcTestKit.LoginReturnUrl(attempt));
 
+        Assert.Contains("id=\"high-level-requested\"", login, StringComparison.Ordinal);
         var claims = await RedeemAsync(TestPortals.HighOnly, attempt with { Response = back });
         Assert.Equal(High, claims.GetProperty("acr").GetString());
         Assert.Contains("hwk", OidcTestKit.Strings(claims.GetProperty("amr")));
@@ -69,8 +71,10 @@ public sealed class AssuranceLevelTests(PolicyServer policy) : IClassFixture<Pol
         using var citizen = await CitizenSignedInWithTheSpareKeyAsync();
 
         var attempt = await citizen.AuthorizeAsync(TestPortals.PortalA, "openid", Claims(essential: true, High));
+        var login = await citizen.Browser.GetStringAsync(attempt.Location);
         var back = await OidcTestKit.SignInAndReturnAsync(citizen, OidcTestKit.LoginReturnUrl(attempt));
 
+        Assert.Contains("id=\"high-level-requested\"", login, StringComparison.Ordinal);
         Assert.Equal(High, (await RedeemAsync(TestPortals.PortalA, attempt with { Response = back })).GetProperty("acr").GetString());
     }
 
