@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
@@ -39,17 +40,24 @@ internal static class OidcEndpoints
 
     private static async Task<IResult> AuthorizeAsync(
         HttpContext http, SessionService sessions, SignInClaims claims, TimeProvider time, PasskeyKeyring keyring,
+        PortalRegistry portals, PortalConsent consent,
         IOpenIddictApplicationManager applications, IOpenIddictAuthorizationManager authorizations,
         IOptions<OpenIddictServerOptions> serverOptions, AuditLog audit)
     {
         var request = http.GetOpenIddictServerRequest()
             ?? throw new InvalidOperationException("OpenIddict did not validate this authorization request.");
+        var clientId = request.ClientId!;
+        var portal = await portals.FindAsync(clientId, http.RequestAborted)
+            ?? throw new InvalidOperationException("OpenIddict validated a request from an unknown client.");
 
         var cookie = await http.AuthenticateAsync(SessionService.Scheme);
         var current = cookie.Succeeded ? await sessions.ResolveAsync(cookie.Principal, http.RequestAborted) : null;
         var now = time.GetUtcNow();
+        // An answer from the consent page: the ticket it carries was issued to this very session
+        // once the request had passed the sign-in checks below, so they are not asked again.
+        var answer = current is null ? null : await consent.ReadAnswerAsync(http, current.Value.Session.Id, clientId);
 
-        if (current is null || MustAuthenticateAgain(http, request, current.Value.Session, now))
+        if (current is null || (answer is null && MustAuthenticateAgain(http, request, current.Value.Session, now)))
         {
             // OIDC Core 3.1.2.1: prompt=none must never show a page.
             if (request.HasPromptValue(PromptValues.None))
@@ -68,16 +76,18 @@ internal static class OidcEndpoints
         http.Response.Cookies.Delete(ReauthCookie, new CookieOptions { Path = "/connect" });
         var (session, person) = current.Value;
 
-        // Never issue a lower level than the portal asked for (acr_values, OIDC Core 3.1.2.1).
-        var acrValues = request.GetAcrValues();
-        if (acrValues.Length > 0 && !acrValues.Any(acr => AuthenticationMethods.Satisfies(session.Acr, acr)))
+        // Never issue a lower level than the portal needs (acr_values, an essential acr claim, its
+        // registered minimum; OIDC Core 3.1.2.1, 5.5.1.1).
+        var requirement = AssuranceRequirement.For(request, portal.MinimumAcr);
+        if (!requirement.IsSatisfiedBy(session.Acr))
         {
             // Step up once: when the citizen holds a key that reaches the level, ask for it; if the
             // sign-in that followed still fell short, tell the portal rather than ask forever.
             var askedAt = AskedAt(http, StepUpCookie);
-            var canStepUp = !request.HasPromptValue(PromptValues.None)
+            var canStepUp = requirement is { Level: { } level, Unreachable: false }
+                && !request.HasPromptValue(PromptValues.None)
                 && (askedAt is null || session.AuthenticatedAt.ToUnixTimeMilliseconds() < askedAt)
-                && await keyring.HasActiveKeyReachingAsync(person.Id, acrValues, http.RequestAborted);
+                && await keyring.HasActiveKeyReachingAsync(person.Id, [level], http.RequestAborted);
             if (canStepUp)
             {
                 NoteAskedAt(http, StepUpCookie, now);
@@ -91,16 +101,53 @@ internal static class OidcEndpoints
 
         http.Response.Cookies.Delete(StepUpCookie, new CookieOptions { Path = "/connect" });
 
-        var identity = await claims.ForPersonAsync(person, session, request.ClientId!, request.GetScopes(), http.RequestAborted);
+        var application = await applications.FindByClientIdAsync(clientId, http.RequestAborted)
+            ?? throw new InvalidOperationException("OpenIddict validated a request from an unknown client.");
+        var applicationId = (await applications.GetIdAsync(application, http.RequestAborted))!;
+
+        // Personal data goes to a portal that is not first-party only with the citizen's consent.
+        var personalData = PortalConsent.PersonalData(request.GetScopes());
+        if (!portal.FirstParty && personalData.Count > 0)
+        {
+            var remembered = await consent.RememberedAsync(person.Id, applicationId, http.RequestAborted);
+            var decided = answer is { } given && given.Ticket.Scopes.Order(StringComparer.Ordinal).SequenceEqual(personalData.Order(StringComparer.Ordinal))
+                ? given.Answer
+                : (ConsentAnswer?)null;
+            if (decided == ConsentAnswer.Deny)
+            {
+                await consent.RecordDeniedAsync(person.Id, clientId, personalData);
+                return Forbid(Errors.AccessDenied, "The citizen declined to share the requested data with this portal.");
+            }
+
+            var missing = personalData.Where(scope => !remembered.Contains(scope)).ToList();
+            if (decided == ConsentAnswer.Approve)
+            {
+                if (missing.Count > 0)
+                {
+                    await consent.GrantAsync(person.Id, applicationId, clientId, personalData, http.RequestAborted);
+                }
+            }
+            else if (missing.Count > 0 || request.HasPromptValue(PromptValues.Consent))
+            {
+                // OIDC Core 3.1.2.6: prompt=none cannot show the consent page.
+                if (request.HasPromptValue(PromptValues.None))
+                {
+                    return Forbid(Errors.ConsentRequired, "The citizen has not agreed to share this data with this portal.");
+                }
+
+                var asked = missing.Count > 0 ? missing : personalData;
+                return AskForConsent(http, consent.Seal(session.Id, clientId, personalData, asked));
+            }
+        }
+
+        var identity = await claims.ForPersonAsync(person, session, clientId, request.GetScopes(), http.RequestAborted);
 
         // The grant's authorization names the person by internal id (the token's sub is pairwise):
         // userinfo reads personal data through it, and suspending a person revokes all of them.
-        var application = await applications.FindByClientIdAsync(request.ClientId!, http.RequestAborted)
-            ?? throw new InvalidOperationException("OpenIddict validated a request from an unknown client.");
         var authorization = await authorizations.CreateAsync(
             principal: new ClaimsPrincipal(identity),
             subject: person.Id.ToString(),
-            client: (await applications.GetIdAsync(application, http.RequestAborted))!,
+            client: applicationId,
             type: AuthorizationTypes.AdHoc,
             scopes: identity.GetScopes(),
             cancellationToken: http.RequestAborted);
@@ -110,8 +157,8 @@ internal static class OidcEndpoints
         // cascade revokes this authorization with its tokens.
         var issuer = serverOptions.Value.Issuer?.AbsoluteUri
             ?? new Uri($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/").AbsoluteUri;
-        await sessions.RecordGrantAsync(session, request.ClientId!, authorizationId, issuer, http.RequestAborted);
-        await audit.RecordAsync(new AuditEntry("portal.signin", "citizen", person.Id, request.ClientId, SessionService.Describe(session)), CancellationToken.None);
+        await sessions.RecordGrantAsync(session, clientId, authorizationId, issuer, http.RequestAborted);
+        await audit.RecordAsync(new AuditEntry("portal.signin", "citizen", person.Id, clientId, SessionService.Describe(session)), CancellationToken.None);
         return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
@@ -132,14 +179,21 @@ internal static class OidcEndpoints
         return !signedInAfterAsking;
     }
 
-    private static IResult ChallengeToSignIn(HttpContext http)
-    {
-        var parameters = http.Request.HasFormContentType ? http.Request.Form.ToList() : http.Request.Query.ToList();
-        return Results.Challenge(new AuthenticationProperties
+    private static IResult ChallengeToSignIn(HttpContext http) =>
+        Results.Challenge(new AuthenticationProperties
         {
-            RedirectUri = http.Request.PathBase + http.Request.Path + QueryString.Create(parameters),
+            RedirectUri = http.Request.PathBase + http.Request.Path + QueryString.Create(ProtocolParameters(http)),
         }, [SessionService.Scheme]);
-    }
+
+    // The consent page shows the sealed ticket and posts the answer back here with the request's
+    // own parameters (with PAR: client_id and request_uri), so the request is resumed as it came.
+    private static IResult AskForConsent(HttpContext http, string ticket) =>
+        Results.Redirect(http.Request.PathBase + "/account/consent"
+            + QueryString.Create(ProtocolParameters(http).Append(new(PortalConsent.TicketField, ticket))));
+
+    // The authorization request's own parameters, without the fields the consent round trip adds.
+    private static List<KeyValuePair<string, StringValues>> ProtocolParameters(HttpContext http) =>
+        [.. (http.Request.HasFormContentType ? http.Request.Form.AsEnumerable() : http.Request.Query).Where(p => !PortalConsent.IsOwnField(p.Key))];
 
     // When the citizen was sent to sign in for this request, in Unix milliseconds (a short-lived cookie on /connect).
     private static void NoteAskedAt(HttpContext http, string cookie, DateTimeOffset now) =>

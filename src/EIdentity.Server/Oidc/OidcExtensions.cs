@@ -60,7 +60,7 @@ internal static class OidcExtensions
                 server.AddEventHandler(SelectSigningCredentials.Descriptor)
                     .AddEventHandler(ReturnAuthorizationErrorsToPortal.Descriptor)
                     .AddEventHandler(DescribeIdentityTokensAndLevels.Descriptor);
-                foreach (var descriptor in RefuseUnregisteredScopes.Descriptors)
+                foreach (var descriptor in RefuseUnregisteredScopes.Descriptors.Concat(ValidateClaimsParameter.Descriptors))
                 {
                     server.AddEventHandler(descriptor);
                 }
@@ -101,6 +101,7 @@ internal static class OidcExtensions
         builder.Services.AddScoped<PortalRegistry>();
         builder.Services.AddScoped<SignInClaims>();
         builder.Services.AddScoped<ConnectedPortals>();
+        builder.Services.AddScoped<PortalConsent>();
         return builder;
     }
 }

@@ -98,6 +98,51 @@ internal sealed class RefuseUnregisteredScopes(IOpenIddictApplicationManager app
 }
 
 /// <summary>
+/// OIDC Core 5.5: a <c>claims</c> parameter that is not a well-formed claims request is
+/// <c>invalid_request</c>, at the authorization endpoint and when pushed (PAR) alike, rather than
+/// silently ignored: an essential <c>acr</c> in it must not be lost.
+/// </summary>
+internal sealed class ValidateClaimsParameter :
+    IOpenIddictServerHandler<ValidateAuthorizationRequestContext>,
+    IOpenIddictServerHandler<ValidatePushedAuthorizationRequestContext>
+{
+    public static IEnumerable<OpenIddictServerHandlerDescriptor> Descriptors { get; } =
+    [
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
+            .UseSingletonHandler<ValidateClaimsParameter>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.ValidatePromptParameter.Descriptor.Order + 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ValidatePushedAuthorizationRequestContext>()
+            .UseSingletonHandler<ValidateClaimsParameter>()
+            .SetOrder(OpenIddictServerHandlers.Authentication.ValidatePromptParameter.Descriptor.Order + 1)
+            .SetType(OpenIddictServerHandlerType.Custom)
+            .Build(),
+    ];
+
+    public ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
+    {
+        Check(context, context.Request);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask HandleAsync(ValidatePushedAuthorizationRequestContext context)
+    {
+        Check(context, context.Request);
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Check(BaseValidatingContext context, OpenIddictRequest request)
+    {
+        if (!ClaimsParameter.TryReadAcr(request, out _))
+        {
+            context.Reject(Errors.InvalidRequest,
+                "The 'claims' parameter must be a JSON object as described in OpenID Connect Core 1.0 section 5.5.");
+        }
+    }
+}
+
+/// <summary>
 /// Discovery states what is true: ID tokens are RS256 only (see <see cref="SelectSigningCredentials"/>),
 /// the assurance levels a portal may request, and back-channel logout with <c>sid</c>.
 /// </summary>
@@ -116,6 +161,8 @@ internal sealed class DescribeIdentityTokensAndLevels : IOpenIddictServerHandler
         context.IdTokenSigningAlgorithms.Add(Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256);
         context.Metadata["acr_values_supported"] = new OpenIddictParameter(
             [Sessions.AuthenticationMethods.LoaSubstantial, Sessions.AuthenticationMethods.LoaHigh]);
+        // OIDC Discovery 3: an essential acr may be requested through the claims parameter.
+        context.Metadata[Metadata.ClaimsParameterSupported] = true;
         // OpenID Connect Back-Channel Logout 1.0 section 2.1: logout tokens are sent (Sessions/BackchannelLogout)
         // and carry the sid that ID tokens carry too.
         context.Metadata["backchannel_logout_supported"] = true;

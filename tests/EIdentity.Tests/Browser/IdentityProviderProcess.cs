@@ -64,6 +64,7 @@ public sealed partial class IdentityProviderProcess : IAsyncDisposable
             _environment[prefix + "Scopes__0"] = "openid";
             _environment[prefix + "Scopes__1"] = "profile";
             _environment[prefix + "Scopes__2"] = "offline_access";
+            _environment[prefix + "FirstParty"] = portal.FirstParty ? "true" : "false";
         }
 
         // What a suite adds or overrides (for example the authenticator allow-list), last so it wins.
@@ -250,7 +251,8 @@ public sealed partial class IdentityProviderProcess : IAsyncDisposable
 }
 
 /// <summary>A sample portal: how it is registered at the identity provider and where it listens.</summary>
-public sealed record PortalSite(string ClientId, string ClientSecret, string DisplayName, string CookieName, int Port)
+/// <param name="FirstParty">Receives the citizen's data without a consent screen.</param>
+public sealed record PortalSite(string ClientId, string ClientSecret, string DisplayName, string CookieName, int Port, bool FirstParty = true)
 {
     public string Origin => $"http://localhost:{Port}";
 }

@@ -46,7 +46,7 @@ public sealed class LoopbackDeployment : IAsyncDisposable
     /// <summary>"Dịch vụ công" (client dichvucong-portal).</summary>
     public PortalHost PublicServices { get; private set; } = null!;
 
-    /// <summary>"Thuế điện tử" (client thue-portal).</summary>
+    /// <summary>"Thuế điện tử" (client thue-portal, not first-party: it shows the consent screen).</summary>
     public PortalHost Tax { get; private set; } = null!;
 
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("Chromium was not launched.");
@@ -65,7 +65,9 @@ public sealed class LoopbackDeployment : IAsyncDisposable
         int[] ports = FreePorts(3);
         var authority = $"http://localhost:{ports[0]}";
         var publicServices = new PortalSite("dichvucong-portal", Secret(), "Dịch vụ công", "portal-dichvucong", ports[1]);
-        var tax = new PortalSite("thue-portal", Secret(), "Thuế điện tử", "portal-thue", ports[2]);
+        // Registered as in the development configuration: the tax portal is not first-party, so
+        // the citizen is asked once before it receives her data.
+        var tax = new PortalSite("thue-portal", Secret(), "Thuế điện tử", "portal-thue", ports[2], FirstParty: false);
 
         var idp = IdentityProviderProcess.StartAsync(ports[0], [publicServices, tax], _identityProviderSettings(authority));
         var a = PortalHost.StartAsync(publicServices, authority);

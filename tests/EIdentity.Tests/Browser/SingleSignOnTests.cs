@@ -40,6 +40,12 @@ public sealed class SingleSignOnTests(LoopbackDeployment deployment) : IClassFix
             await page.GotoAsync(Tax.Origin + "/");
             await Expect(page.Locator("main h1")).ToHaveTextAsync("Thuế điện tử");
             await page.GetByRole(AriaRole.Link, new() { Name = "Đăng nhập bằng định danh điện tử" }).ClickAsync();
+
+            // Thuế điện tử is not first-party: the first time, the citizen approves what it receives.
+            await page.WaitForURLAsync(url => url.StartsWith(Idp + "/account/consent", StringComparison.Ordinal));
+            await Expect(page.Locator("main p.lead")).ToContainTextAsync("Thuế điện tử");
+            await Expect(page.Locator("#consent-items")).ToContainTextAsync(name);
+            await page.Locator("#consent-approve").ClickAsync();
             await Expect(page.Locator("#welcome-heading")).ToHaveTextAsync($"Xin chào, {name}");
             Assert.Equal(Tax.Origin + "/", page.Url);
 

@@ -83,6 +83,8 @@ public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
                 settings[prefix + "ClientSecret"] = portal.Secret;
                 settings[prefix + "DisplayName"] = portal.DisplayName;
                 settings[prefix + "AllowClientCredentials"] = portal.ClientCredentials ? "true" : "false";
+                settings[prefix + "FirstParty"] = portal.FirstParty ? "true" : "false";
+                settings[prefix + "MinimumAcr"] = portal.MinimumAcr;
                 if (portal.RedirectUri is not null)
                 {
                     settings[prefix + "RedirectUris:0"] = portal.RedirectUri;
@@ -130,10 +132,15 @@ public sealed class EIdentityServerFactory : WebApplicationFactory<Program>
     }
 }
 
-public sealed record TestPortal(string ClientId, string? Secret, string DisplayName, string? RedirectUri, string? PostLogoutRedirectUri, string[] Scopes, bool ClientCredentials = false);
+/// <param name="FirstParty">Receives personal data without a consent screen (the registration's FirstParty).</param>
+/// <param name="MinimumAcr">The lowest level the portal accepts (the registration's MinimumAcr).</param>
+public sealed record TestPortal(string ClientId, string? Secret, string DisplayName, string? RedirectUri, string? PostLogoutRedirectUri, string[] Scopes,
+    bool ClientCredentials = false, bool FirstParty = true, string? MinimumAcr = null);
 
 public static class TestPortals
 {
+    // The portals most tests use are first-party: they see no consent screen, so a test of single
+    // sign-on, tokens or logout is about that alone. ThirdParty is the one that asks for consent.
     public static readonly TestPortal PortalA = new("portal-a", "secret-a-for-tests", "Cổng A",
         "https://portal-a.test/signin-oidc", "https://portal-a.test/signout-callback-oidc",
         ["openid", "profile", "offline_access", "national_id"]);
@@ -148,5 +155,15 @@ public static class TestPortals
     public static readonly TestPortal Service = new("service-x", "secret-service-for-tests", "Dịch vụ nền",
         null, null, ["profile"], ClientCredentials: true);
 
-    public static readonly TestPortal[] All = [PortalA, PortalB, PublicApp, Service];
+    /// <summary>Not first-party: the citizen is asked before it receives personal data.</summary>
+    public static readonly TestPortal ThirdParty = new("portal-c", "secret-c-for-tests", "Cổng C (bên thứ ba)",
+        "https://portal-c.test/signin-oidc", "https://portal-c.test/signout-callback-oidc",
+        ["openid", "profile", "offline_access", "national_id"], FirstParty: false);
+
+    /// <summary>Registered with the high level as its minimum, whatever its requests say.</summary>
+    public static readonly TestPortal HighOnly = new("portal-high", "secret-high-for-tests", "Cổng mức cao",
+        "https://portal-high.test/signin-oidc", "https://portal-high.test/signout-callback-oidc",
+        ["openid", "profile"], MinimumAcr: "urn:eidentity:loa:high");
+
+    public static readonly TestPortal[] All = [PortalA, PortalB, PublicApp, Service, ThirdParty, HighOnly];
 }

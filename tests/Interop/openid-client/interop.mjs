@@ -11,6 +11,8 @@
 //   INTEROP_ACTIVATION_LINK           an unused activation link of a citizen
 //   INTEROP_EXPECTED_NAME             optional: the citizen's full name, checked in the claims
 //   INTEROP_EXPECTED_BIRTHDATE        optional: the citizen's birth date (yyyy-mm-dd)
+//   INTEROP_EXPECT_CONSENT            1 when the portal is not first-party: the first sign-in shows
+//                                     the consent page, which the citizen approves (default 0)
 //   CHROMIUM_PATH                     default /usr/bin/chromium
 //   INTEROP_OUTPUT_DIR                optional: where a screenshot is saved for each failed check
 //   INTEROP_DEADLINE_SECONDS          default 240: the whole run fails after this long
@@ -49,6 +51,7 @@ const expectedBirthdate = process.env.INTEROP_EXPECTED_BIRTHDATE || undefined;
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const outputDir = process.env.INTEROP_OUTPUT_DIR || undefined;
 const deadlineSeconds = Number(process.env.INTEROP_DEADLINE_SECONDS || 240);
+const expectConsent = process.env.INTEROP_EXPECT_CONSENT === '1';
 
 const portalOrigin = new URL(redirectUri).origin;
 if (new URL(postLogoutRedirectUri).origin !== portalOrigin) {
@@ -238,8 +241,14 @@ const config = await check('discovery: metadata read and checked by the library'
   return c;
 });
 
+// Whether the browser is on the identity provider's consent page.
+function atConsentPage() {
+  return page.url().startsWith(new URL('account/consent', issuer).href);
+}
+
 // Sends the browser through an authorization request and redeems the code with the library,
 // which checks state, iss, PKCE, nonce and the ID token (signature, alg, iss, aud, exp, iat).
+// If the identity provider asks the citizen for consent, she approves; `consented` says so.
 async function codeFlow(usePar, note) {
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -261,17 +270,26 @@ async function codeFlow(usePar, note) {
     assert(url.searchParams.get('request_uri').startsWith('urn:ietf:params:oauth:request_uri:'), 'request_uri is not a PAR URN');
   }
   await navigate(url);
+  const consented = atConsentPage();
+  if (consented) {
+    await page.click('#consent-approve', { timeout: 10000 });
+  }
   const callback = await waitForPortal(redirectUri);
   const tokens = await client.authorizationCodeGrant(config, callback, {
     pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
   });
-  note(`callback parameters ${[...callback.searchParams.keys()].join(',')}`);
-  return { tokens, callback, claims: tokens.claims() };
+  note(`${consented ? 'consent approved; ' : ''}callback parameters ${[...callback.searchParams.keys()].join(',')}`);
+  return { tokens, callback, claims: tokens.claims(), consented };
 }
 
 // --- 3. Authorization code flow with PKCE ----------------------------------------------------------
 const first = await check('code flow: PKCE S256, query response, code redeemed, ID token validated by the library', [enrolled, config], async note => {
   return codeFlow(false, note);
+});
+
+await check(`consent: ${expectConsent ? 'the first sign-in asked the citizen (portal not first-party)' : 'no consent page (first-party portal)'}`, [first], async note => {
+  assert(first.consented === expectConsent, `consent page shown: ${first.consented}, expected ${expectConsent}`);
+  note(first.consented ? 'approved on the consent page' : 'no consent page');
 });
 
 await check('authorization response carries iss (RFC 9207) equal to the issuer', [first], async note => {
@@ -352,6 +370,34 @@ const par = await check('PAR: request pushed, browser sent with request_uri only
 
 await check('userinfo with the PAR flow\'s access token', [par], async () => {
   await client.fetchUserInfo(config, par.tokens.access_token, par.claims.sub);
+});
+
+await check('consent is remembered: the PAR flow showed no consent page', [par], async () => {
+  assert(par.consented === false, 'the consent page was shown again');
+});
+
+// A portal that is not first-party can ask again with prompt=consent; the citizen declines.
+await check(`prompt=consent: ${expectConsent ? 'denying on the consent page returns access_denied to the library' : 'a first-party portal gets a code without a page'}`, [par], async note => {
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  await navigate(client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri, scope: SCOPE, prompt: 'consent', state, nonce: client.randomNonce(),
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256',
+  }));
+  assert(atConsentPage() === expectConsent, `consent page shown: ${atConsentPage()}, expected ${expectConsent}; ${await where()}`);
+  if (!expectConsent) {
+    const callback = await waitForPortal(redirectUri);
+    assert(callback.searchParams.has('code'), `callback ${[...callback.searchParams.keys()].join(',')}`);
+    return;
+  }
+  await page.click('#consent-deny', { timeout: 10000 });
+  const callback = await waitForPortal(redirectUri);
+  const error = await expectError(client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: codeVerifier, expectedState: state,
+  }), 'the denied callback');
+  assert(error instanceof client.AuthorizationResponseError, describe(error));
+  assert(error.error === 'access_denied', describe(error));
+  note(`error=${error.error}`);
 });
 
 // --- 7. Introspection with client_secret_basic ----------------------------------------------------

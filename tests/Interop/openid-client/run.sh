@@ -169,6 +169,8 @@ interop_status=0
     export INTEROP_ACTIVATION_LINK="$activation_link"
     export INTEROP_EXPECTED_NAME="$citizen_name"
     export INTEROP_EXPECTED_BIRTHDATE="$citizen_birthdate"
+    # Registered without --first-party: the citizen approves the consent page once.
+    export INTEROP_EXPECT_CONSENT=1
     export CHROMIUM_PATH="$chromium_path"
     export INTEROP_OUTPUT_DIR="$log_dir/screenshots"
     exec node interop.mjs

@@ -1,13 +1,15 @@
 using EIdentity.Server.Credentials.Certificates;
 using EIdentity.Server.Hosting;
+using EIdentity.Server.Oidc;
 using EIdentity.Server.Sessions;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
 
 namespace EIdentity.Server.Pages.Account;
 
-internal sealed class LoginModel(IOptions<CertificateOptions> certificates) : PageModel
+internal sealed class LoginModel(IOptions<CertificateOptions> certificates, PortalRegistry portals) : PageModel
 {
     /// <summary>Whether certificate sign-in through the mutual-TLS listener is offered.</summary>
     public bool CertificateSignIn => certificates.Value.IsEnabled && !string.IsNullOrWhiteSpace(certificates.Value.MutualTls.Url);
@@ -20,11 +22,14 @@ internal sealed class LoginModel(IOptions<CertificateOptions> certificates) : Pa
     /// <summary>Whether the portal waiting for this sign-in asked for the high level (a step-up).</summary>
     public bool HighLevelRequested { get; private set; }
 
-    public void OnGet(string? returnUrl)
+    public async Task OnGetAsync(string? returnUrl)
     {
         ReturnUrl = LocalUrl.OrHome(returnUrl);
         var query = ReturnUrl.IndexOf('?', StringComparison.Ordinal) is var at and >= 0 ? ReturnUrl[at..] : "";
-        HighLevelRequested = QueryHelpers.ParseQuery(query).TryGetValue("acr_values", out var acr)
-            && acr.ToString().Split(' ').Contains(AuthenticationMethods.LoaHigh, StringComparer.Ordinal);
+        var waiting = new OpenIddictRequest(QueryHelpers.ParseQuery(query));
+        // acr_values, an essential acr in the claims parameter, or the portal's registered minimum.
+        var minimum = string.IsNullOrEmpty(waiting.ClientId) ? null : (await portals.FindAsync(waiting.ClientId, HttpContext.RequestAborted))?.MinimumAcr;
+        HighLevelRequested = ClaimsParameter.TryReadAcr(waiting, out _)
+            && AssuranceRequirement.For(waiting, minimum).Level == AuthenticationMethods.LoaHigh;
     }
 }
