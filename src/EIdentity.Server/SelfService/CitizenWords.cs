@@ -58,6 +58,12 @@ internal static class CitizenWords
         _ => null,
     };
 
+    private static readonly string[] ScopeReadingOrder = [Scopes.OpenId, Scopes.Profile, Oidc.OidcScopes.NationalId, Scopes.OfflineAccess];
+
+    /// <summary>Scopes in the order a citizen reads them: who you are, what about you, for how long; unknown ones last.</summary>
+    public static IEnumerable<string> InReadingOrder(IEnumerable<string> scopes) =>
+        scopes.OrderBy(s => Array.IndexOf(ScopeReadingOrder, s) is var at and >= 0 ? at : int.MaxValue).ThenBy(s => s, StringComparer.Ordinal);
+
     /// <summary>What a portal receives with a scope.</summary>
     public static string? Scope(string scope) => scope switch
     {
