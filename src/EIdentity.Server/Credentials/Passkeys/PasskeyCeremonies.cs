@@ -250,9 +250,18 @@ internal sealed partial class PasskeyCeremonies(
                 return new(PasskeyFailure.CounterRegression, owner, null, reason, credential);
             }
 
-            // A key nobody registered is an attempt on the identity the ceremony was begun for, if any.
-            await RecordSignInFailureAsync(owner?.Id ?? ceremony.PersonId, claimedId, PasskeyFailure.VerificationFailed,
-                owner is null && credential is null ? UnknownCredential : null, reason);
+            // A key nobody registered, or another identity's key, is an attempt on the identity the
+            // ceremony was begun for (when the citizen named one).
+            if (owner is not null && ceremony.PersonId is { } named && named != owner.Id)
+            {
+                await RecordSignInFailureAsync(named, claimedId, PasskeyFailure.WrongIdentity, message: reason);
+            }
+            else
+            {
+                await RecordSignInFailureAsync(owner?.Id ?? ceremony.PersonId, claimedId, PasskeyFailure.VerificationFailed,
+                    owner is null && credential is null ? UnknownCredential : null, reason);
+            }
+
             return new(PasskeyFailure.VerificationFailed, null, null, reason);
         }
 
