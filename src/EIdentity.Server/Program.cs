@@ -8,6 +8,7 @@ using EIdentity.Server.Identities;
 using EIdentity.Server.Localization;
 using EIdentity.Server.Oidc;
 using EIdentity.Server.Persistence;
+using EIdentity.Server.SelfService;
 using EIdentity.Server.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,6 +20,7 @@ builder.AddAudit();
 builder.AddPasskeys();
 builder.AddCertificates();
 builder.AddSessions();
+builder.AddSelfService();
 builder.AddOidc();
 builder.AddUiLocalization();
 builder.AddRateLimits();

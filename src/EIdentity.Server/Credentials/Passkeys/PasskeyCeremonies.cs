@@ -61,6 +61,11 @@ internal sealed partial class PasskeyCeremonies(
     // PasskeyException.UnsupportedCredentialPublicKeyAlgorithm() in ASP.NET Core Identity 10 (WebAuthn L3 7.1 step 20).
     private const string UnsupportedAlgorithmMessage = "The credential public key algorithm does not match any of the supported algorithms.";
 
+    private const string UnknownCredential = "unknown_credential";
+
+    // WebAuthn credential ids are at most 1023 bytes (L3 5.1.3); anything longer is not worth keeping.
+    private const int MaxAuditedCredentialIdLength = 1364;
+
     public async Task<CeremonyStarted> BeginRegistrationAsync(HttpContext http, Person person, Guid? activationCodeId)
     {
         var created = await handler.MakeCreationOptionsAsync(new PasskeyUserEntity
@@ -216,8 +221,9 @@ internal sealed partial class PasskeyCeremonies(
         if (credential is { Status: not PasskeyStatus.Active })
         {
             LogAssertionRefused(logger, credential.PersonId, "the credential is " + credential.Status);
-            return new(credential.Status == PasskeyStatus.Revoked ? PasskeyFailure.CredentialRevoked : PasskeyFailure.CredentialSuspended,
-                null, null, credential.StatusReason, credential);
+            var withdrawn = credential.Status == PasskeyStatus.Revoked ? PasskeyFailure.CredentialRevoked : PasskeyFailure.CredentialSuspended;
+            await RecordSignInFailureAsync(credential.PersonId, claimedId, withdrawn);
+            return new(withdrawn, null, null, credential.StatusReason, credential);
         }
 
         var result = await handler.PerformAssertionAsync(new PasskeyAssertionContext
@@ -230,17 +236,30 @@ internal sealed partial class PasskeyCeremonies(
         {
             var reason = result.Failure.Message;
             LogAssertionRefused(logger, ceremony.PersonId, reason);
+            var owner = claimedId is null ? null : await users.FindByPasskeyIdAsync(Base64Url.DecodeFromChars(claimedId));
             // WebAuthn L3 7.2 step 22: a counter that did not move forward, on a response the
             // credential key really signed, is the real key or a copy of it speaking.
-            if (claimedId is not null
-                && await users.FindByPasskeyIdAsync(Base64Url.DecodeFromChars(claimedId)) is { } owner
+            if (claimedId is not null && owner is not null
                 && await users.GetPasskeyAsync(owner, Base64Url.DecodeFromChars(claimedId)) is { } stored
                 && CounterRegression.IsProvenBy(reason, credentialJson, stored))
             {
                 credential ??= AddUnattestedRecord(claimedId, owner.Id);
                 LogCounterRegression(logger, owner.Id, claimedId);
                 await keyring.SuspendAsync(credential, PasskeyStatusReasons.CounterRegression, "system", CancellationToken.None);
+                await RecordSignInFailureAsync(owner.Id, claimedId, PasskeyFailure.CounterRegression);
                 return new(PasskeyFailure.CounterRegression, owner, null, reason, credential);
+            }
+
+            // A key nobody registered, or another identity's key, is an attempt on the identity the
+            // ceremony was begun for (when the citizen named one).
+            if (owner is not null && ceremony.PersonId is { } named && named != owner.Id)
+            {
+                await RecordSignInFailureAsync(named, claimedId, PasskeyFailure.WrongIdentity, message: reason);
+            }
+            else
+            {
+                await RecordSignInFailureAsync(owner?.Id ?? ceremony.PersonId, claimedId, PasskeyFailure.VerificationFailed,
+                    owner is null && credential is null ? UnknownCredential : null, reason);
             }
 
             return new(PasskeyFailure.VerificationFailed, null, null, reason);
@@ -249,11 +268,13 @@ internal sealed partial class PasskeyCeremonies(
         var person = result.User;
         if (ceremony.PersonId is { } expected && expected != person.Id)
         {
+            await RecordSignInFailureAsync(expected, claimedId, PasskeyFailure.WrongIdentity);
             return new(PasskeyFailure.WrongIdentity, null, null);
         }
 
         if (!person.IsActive)
         {
+            await RecordSignInFailureAsync(person.Id, claimedId, PasskeyFailure.IdentitySuspended);
             return new(PasskeyFailure.IdentitySuspended, person, null);
         }
 
@@ -262,7 +283,31 @@ internal sealed partial class PasskeyCeremonies(
         credential ??= AddUnattestedRecord(Base64Url.EncodeToString(result.Passkey.CredentialId), person.Id);
         credential.LastUsedAt = time.GetUtcNow();
         await db.SaveChangesAsync(http.RequestAborted);
+        // The sign-in itself is audited once, as session.started, when the session begins.
         return new(PasskeyFailure.None, person, result.Passkey, null, credential);
+    }
+
+    /// <summary>
+    /// Audits a refused sign-in (<c>passkey.signin_failed</c>): the identity concerned when known, the
+    /// credential presented, and a reason code ("unknown_credential", "verification_failed",
+    /// "credential_suspended"...) followed by the handler's English message, if any, for support staff.
+    /// Refusals before a ceremony was taken (unknown, used or expired challenge) are not sign-in attempts.
+    /// </summary>
+    private Task RecordSignInFailureAsync(Guid? personId, string? credentialId, PasskeyFailure failure, string? code = null, string? message = null)
+    {
+        code ??= failure switch
+        {
+            PasskeyFailure.CredentialRevoked => "credential_revoked",
+            PasskeyFailure.CredentialSuspended => "credential_suspended",
+            PasskeyFailure.CounterRegression => "counter_regression",
+            PasskeyFailure.WrongIdentity => "wrong_identity",
+            PasskeyFailure.IdentitySuspended => "identity_suspended",
+            _ => "verification_failed",
+        };
+        var detail = message is null ? code : $"{code}: {message}";
+        return audit.RecordAsync(new AuditEntry("passkey.signin_failed", "citizen", personId,
+            credentialId is { Length: <= MaxAuditedCredentialIdLength } ? credentialId : null,
+            detail.Length > 500 ? detail[..500] : detail), CancellationToken.None);
     }
 
     private PasskeyCredential AddUnattestedRecord(string credentialId, Guid personId)

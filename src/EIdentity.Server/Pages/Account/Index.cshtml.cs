@@ -1,5 +1,6 @@
 using EIdentity.Server.Credentials.Passkeys;
 using EIdentity.Server.Identities;
+using EIdentity.Server.SelfService;
 using EIdentity.Server.Sessions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace EIdentity.Server.Pages.Account;
 
 [Authorize]
-internal sealed class AccountModel(SessionService sessions, PasskeyKeyring keyring) : PageModel
+internal sealed class AccountModel(SessionService sessions, PasskeyKeyring keyring, CitizenCertificates certificates) : PageModel
 {
     public string FullName { get; private set; } = "";
 
@@ -17,6 +18,8 @@ internal sealed class AccountModel(SessionService sessions, PasskeyKeyring keyri
     public string Acr { get; private set; } = "";
 
     public IReadOnlyList<PasskeyView> Passkeys { get; private set; } = [];
+
+    public IReadOnlyList<CertificateView> Certificates { get; private set; } = [];
 
     /// <summary>A resource key for the outcome of the last change (renamed, removed...).</summary>
     [TempData]
@@ -32,6 +35,7 @@ internal sealed class AccountModel(SessionService sessions, PasskeyKeyring keyri
         }
 
         Passkeys = await keyring.ListAsync(person, HttpContext.RequestAborted);
+        Certificates = await certificates.ListAsync(person.Id, HttpContext.RequestAborted);
         return Page();
     }
 
@@ -52,6 +56,7 @@ internal sealed class AccountModel(SessionService sessions, PasskeyKeyring keyri
         Message = change == KeyringChange.InvalidName ? "Account.Key.InvalidName" : "Account.Key.NotFound";
         MessageIsError = true;
         Passkeys = await keyring.ListAsync(person, HttpContext.RequestAborted);
+        Certificates = await certificates.ListAsync(person.Id, HttpContext.RequestAborted);
         Response.StatusCode = StatusCodes.Status400BadRequest;
         return Page();
     }
