@@ -26,7 +26,8 @@ public sealed class PortalsPageTests(SharedServer shared) : IClassFixture<Shared
 
         Assert.Contains("Không có cổng dịch vụ nào đang có quyền truy cập dữ liệu của bạn.", before, StringComparison.Ordinal);
         Assert.Contains("Cổng A Kết nối từ", text, StringComparison.Ordinal);
-        Assert.Contains("Cách cấp quyền Khi bạn đăng nhập vào cổng", text, StringComparison.Ordinal);
+        // Portal A is registered first-party: it received the data without a consent screen.
+        Assert.Contains("Cách cấp quyền Cổng dịch vụ công được cơ quan định danh tin cậy (không cần hỏi đồng ý)", text, StringComparison.Ordinal);
         Assert.Contains("Mã định danh của bạn dành riêng cho cổng này (không phải số CCCD)", text, StringComparison.Ordinal);
         Assert.Contains("Họ tên và ngày sinh của bạn", text, StringComparison.Ordinal);
         Assert.Contains("Số căn cước công dân (CCCD) của bạn", text, StringComparison.Ordinal);
