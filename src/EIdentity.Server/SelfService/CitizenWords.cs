@@ -77,7 +77,7 @@ internal static class CitizenWords
     /// <summary>Why a session ended (the reasons <see cref="SessionService.EndWhereAsync"/> is given).</summary>
     public static string? EndReason(string? reason) => reason switch
     {
-        "logout" or "idle_timeout" or "replaced" or "credential_removed" or "credential_revoked" or "credential_suspended"
+        "logout" or "idle_timeout" or "expired" or "replaced" or "credential_removed" or "credential_revoked" or "credential_suspended"
             or "credential_blocked" or "credential_downgraded" or "identity_suspended" or "ended_by_admin" or CitizenSessions.EndedByCitizen or ActivityHistory.ReportedByCitizen
             => "SelfService.EndReason." + reason,
         _ => null,

@@ -152,9 +152,13 @@ internal sealed partial class SessionService(
 
         var id = session.Id;
         await EndWhereAsync(s => s.Id == id, reason, scope, initiatingClientId, cancellationToken);
-        // The tracked instance may be read again by the caller.
+        // The caller may read its instance again; the row itself was written above (by this call or another).
         session.EndedAt ??= time.GetUtcNow();
         session.EndReason ??= reason;
+        if (db.Entry(session).State == EntityState.Modified)
+        {
+            db.Entry(session).State = EntityState.Unchanged;
+        }
     }
 
     /// <summary>
@@ -169,54 +173,67 @@ internal sealed partial class SessionService(
     {
         _resolved = null;
         var now = time.GetUtcNow();
-        var ending = await db.SsoSessions.Where(which).Where(s => s.EndedAt == null).ToListAsync(cancellationToken);
-        if (ending.Count == 0)
+        var candidates = await db.SsoSessions.AsNoTracking().Where(which).Where(s => s.EndedAt == null).ToListAsync(cancellationToken);
+        if (candidates.Count == 0)
         {
             return 0;
         }
 
-        var ids = ending.Select(s => s.Id).ToList();
+        var ids = candidates.Select(s => s.Id).ToList();
         var grants = await db.SessionGrants.AsNoTracking().Where(g => ids.Contains(g.SessionId)).ToListAsync(cancellationToken);
-        foreach (var session in ending)
-        {
-            session.EndedAt = now;
-            session.EndReason = reason;
-        }
-
-        var deliveries = 0;
-        foreach (var grant in grants.DistinctBy(g => (g.SessionId, g.ClientId)))
-        {
-            var (sessionId, clientId) = (grant.SessionId, grant.ClientId);
-            if (clientId == initiatingClientId
-                || await portals.FindAsync(clientId, cancellationToken) is not { BackchannelLogoutUri: not null }
-                || await db.LogoutDeliveries.AnyAsync(d => d.SessionId == sessionId && d.ClientId == clientId, cancellationToken))
-            {
-                continue;
-            }
-
-            db.LogoutDeliveries.Add(new LogoutDelivery
-            {
-                Id = Guid.CreateVersion7(now),
-                SessionId = sessionId,
-                ClientId = clientId,
-                PersonId = ending.First(s => s.Id == sessionId).PersonId,
-                Issuer = grant.Issuer,
-                Reason = reason,
-                Status = LogoutDeliveryStatus.Pending,
-                CreatedAt = now,
-                NextAttemptAt = now,
-            });
-            deliveries++;
-        }
 
         // Once decided, the end is carried out whole: a client hanging up must not leave half of it.
-        await db.SaveChangesAsync(CancellationToken.None);
-        foreach (var session in ending)
+        // Each session is ended by a conditional update, so of two nodes (or a request and the
+        // sweeper) ending the same session only one writes its logout rows.
+        var ended = new List<SsoSession>();
+        var deliveries = 0;
+        await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
+        {
+            foreach (var session in candidates)
+            {
+                var id = session.Id;
+                var won = await db.SsoSessions.Where(s => s.Id == id && s.EndedAt == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.EndedAt, now).SetProperty(s => s.EndReason, reason), CancellationToken.None);
+                if (won == 1)
+                {
+                    ended.Add(session);
+                }
+            }
+
+            foreach (var grant in grants.Where(g => ended.Any(s => s.Id == g.SessionId)).DistinctBy(g => (g.SessionId, g.ClientId)))
+            {
+                if (grant.ClientId == initiatingClientId
+                    || await portals.FindAsync(grant.ClientId, CancellationToken.None) is not { BackchannelLogoutUri: not null })
+                {
+                    continue;
+                }
+
+                db.LogoutDeliveries.Add(new LogoutDelivery
+                {
+                    Id = Guid.CreateVersion7(now),
+                    SessionId = grant.SessionId,
+                    ClientId = grant.ClientId,
+                    PersonId = ended.First(s => s.Id == grant.SessionId).PersonId,
+                    Issuer = grant.Issuer,
+                    Reason = reason,
+                    Status = LogoutDeliveryStatus.Pending,
+                    CreatedAt = now,
+                    NextAttemptAt = now,
+                });
+                deliveries++;
+            }
+
+            await db.SaveChangesAsync(CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+
+        foreach (var session in ended)
         {
             LogSessionEnded(logger, session.Id, reason);
             await audit.RecordAsync(new Audit.AuditEntry("session.ended", "system", session.PersonId, session.Id, reason), CancellationToken.None);
         }
 
+        // A security end revokes what the sessions granted even where another node ended them first.
         if (scope == SessionEndScope.SessionAndGrants)
         {
             foreach (var authorizationId in grants.Select(g => g.AuthorizationId).Distinct())
@@ -230,7 +247,21 @@ internal sealed partial class SessionService(
             outbox.Wake();
         }
 
-        return ending.Count;
+        return ended.Count;
+    }
+
+    /// <summary>
+    /// Ends the sessions that ran out while nobody used them (idle or past their absolute end), so
+    /// that their portals are told now rather than when the browser next comes back. Run by every
+    /// node's background worker; the conditional end makes concurrent sweeps harmless.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        var idleSince = now - options.Value.IdleTimeout;
+        var expired = await EndWhereAsync(s => s.ExpiresAt <= now, "expired", SessionEndScope.Session, cancellationToken: cancellationToken);
+        var idle = await EndWhereAsync(s => s.LastSeenAt < idleSince, "idle_timeout", SessionEndScope.Session, cancellationToken: cancellationToken);
+        return expired + idle;
     }
 
     /// <summary>How the session was authenticated, for the audit log and the citizen's activity page: "amr=…; acr=…; device=…".</summary>

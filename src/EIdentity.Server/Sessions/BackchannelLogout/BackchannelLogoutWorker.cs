@@ -5,10 +5,13 @@ namespace EIdentity.Server.Sessions.BackchannelLogout;
 /// <summary>
 /// Runs <see cref="BackchannelLogoutSender"/> on every node: at start (rows left by a stopped node),
 /// at once when this node ends a session (<see cref="BackchannelLogoutSignal"/>), when the next retry
-/// falls due, and otherwise every <see cref="BackchannelLogoutOptions.PollInterval"/>.
+/// falls due, and otherwise every <see cref="BackchannelLogoutOptions.PollInterval"/>. Each pass
+/// first ends the sessions that idled out or expired unused (<see cref="SessionService.SweepAsync"/>),
+/// so their portals are told without waiting for the browser to come back.
 /// </summary>
 internal sealed partial class BackchannelLogoutWorker(
     BackchannelLogoutSender sender,
+    IServiceScopeFactory scopes,
     BackchannelLogoutSignal signal,
     TimeProvider time,
     IOptions<BackchannelLogoutOptions> options,
@@ -21,6 +24,11 @@ internal sealed partial class BackchannelLogoutWorker(
             var wait = options.Value.PollInterval;
             try
             {
+                await using (var scope = scopes.CreateAsyncScope())
+                {
+                    await scope.ServiceProvider.GetRequiredService<SessionService>().SweepAsync(stoppingToken);
+                }
+
                 await sender.SendDueAsync(stoppingToken);
                 if (await sender.NextDueAsync(stoppingToken) is { } next && next - time.GetUtcNow() < wait)
                 {
