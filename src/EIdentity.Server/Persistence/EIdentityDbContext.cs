@@ -83,6 +83,9 @@ internal class EIdentityDbContext(DbContextOptions options)
             session.Property(s => s.Device).HasMaxLength(100);
             session.HasIndex(s => s.PersonId);
             session.HasIndex(s => s.CredentialId);
+            // The sweep looks for live sessions past their end or idle.
+            session.HasIndex(s => new { s.EndedAt, s.ExpiresAt });
+            session.HasIndex(s => new { s.EndedAt, s.LastSeenAt });
         });
 
         builder.Entity<SessionGrant>(grant =>

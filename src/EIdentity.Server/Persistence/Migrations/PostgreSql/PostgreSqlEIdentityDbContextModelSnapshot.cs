@@ -653,6 +653,10 @@ namespace EIdentity.Server.Persistence.Migrations.PostgreSql
 
                     b.HasIndex("PersonId");
 
+                    b.HasIndex("EndedAt", "ExpiresAt");
+
+                    b.HasIndex("EndedAt", "LastSeenAt");
+
                     b.ToTable("SsoSessions");
                 });
 

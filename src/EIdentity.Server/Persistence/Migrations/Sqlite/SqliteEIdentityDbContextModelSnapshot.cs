@@ -648,6 +648,10 @@ namespace EIdentity.Server.Persistence.Migrations.Sqlite
 
                     b.HasIndex("PersonId");
 
+                    b.HasIndex("EndedAt", "ExpiresAt");
+
+                    b.HasIndex("EndedAt", "LastSeenAt");
+
                     b.ToTable("SsoSessions");
                 });
 
