@@ -59,7 +59,8 @@ internal static class OidcExtensions
                 server.DisableAccessTokenEncryption();
                 server.AddEventHandler(SelectSigningCredentials.Descriptor)
                     .AddEventHandler(ReturnAuthorizationErrorsToPortal.Descriptor)
-                    .AddEventHandler(DescribeIdentityTokensAndLevels.Descriptor);
+                    .AddEventHandler(DescribeIdentityTokensAndLevels.Descriptor)
+                    .AddEventHandler(RedeemRefreshTokenOnce.Descriptor);
                 foreach (var descriptor in RefuseUnregisteredScopes.Descriptors.Concat(ValidateClaimsParameter.Descriptors))
                 {
                     server.AddEventHandler(descriptor);
