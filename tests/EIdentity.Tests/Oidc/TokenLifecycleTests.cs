@@ -53,6 +53,29 @@ public sealed class TokenLifecycleTests(OidcServerFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Refresh_token_sent_in_several_requests_at_once_is_honoured_once()
+    {
+        using var citizen = await OidcTestKit.SignedInCitizenAsync(_server);
+        var issued = await OidcTestKit.CodeFlowAsync(_server, citizen.Citizen, TestPortals.PortalA, OfflineScope);
+        using var portal = new PortalBackChannel(_server, TestPortals.PortalA);
+
+        using var start = new ManualResetEventSlim();
+        var racers = Enumerable.Range(0, 6)
+            .Select(_ => Task.Run(() =>
+            {
+                start.Wait();
+                return portal.RefreshAsync(issued.RefreshToken);
+            }))
+            .ToArray();
+        start.Set();
+        var results = await Task.WhenAll(racers);
+
+        var outcomes = string.Join(", ", results.Select(r => $"{r.Status} {r.Error}"));
+        Assert.True(results.Count(r => r.Status == 200) == 1, outcomes);
+        Assert.All(results.Where(r => r.Status != 200), r => Assert.Equal((400, "invalid_grant"), (r.Status, r.Error)));
+    }
+
+    [Fact]
     public async Task Replaying_a_used_refresh_token_revokes_the_rotated_one_too()
     {
         using var citizen = await OidcTestKit.SignedInCitizenAsync(_server);
