@@ -63,7 +63,7 @@ internal static class Scenarios
             request.Headers.Authorization = basic;
             using var response = await client.SendAsync(request, ct);
             var body = await response.Content.ReadAsByteArrayAsync(ct);
-            return response.StatusCode == HttpStatusCode.OK && body.AsSpan().IndexOf("\"active\":true"u8) >= 0;
+            return response.StatusCode == HttpStatusCode.OK && IsActive(body);
         });
         await EnsureWorksAsync(http, operation, server, "introspection");
         return operation;
@@ -85,6 +85,19 @@ internal static class Scenarios
         });
         await EnsureWorksAsync(http, operation, server, "discovery + JWKS");
         return operation;
+    }
+
+    // RFC 7662 2.2: "active": true, whatever the whitespace (EIdentity indents its JSON in Development).
+    private static bool IsActive(ReadOnlySpan<byte> body)
+    {
+        var at = body.IndexOf("\"active\""u8);
+        if (at < 0)
+        {
+            return false;
+        }
+
+        var rest = body[(at + "\"active\""u8.Length)..].TrimStart(" \t\r\n:"u8);
+        return rest.StartsWith("true"u8);
     }
 
     private static Dictionary<string, string> TokenRequest(string? resource)
