@@ -1,0 +1,69 @@
+namespace EIdentity.Benchmarks;
+
+internal sealed record Measurement(Scenario Scenario, ServerUnderTest Server, int Connections, IReadOnlyList<RunResult> Runs)
+{
+    public double MedianPerSecond => Median(Runs.Select(r => r.PerSecond));
+
+    public double MedianP50Ms => Median(Runs.Select(r => r.P50Ms));
+
+    public double MedianP99Ms => Median(Runs.Select(r => r.P99Ms));
+
+    public double MedianCpuPer1000 => Median(Runs.Select(r => r.CpuSecondsPer1000));
+
+    public double MedianPerServerCpuSecond => Median(Runs.Select(r => r.PerServerCpuSecond));
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
+internal static class BenchmarkRun
+{
+    /// <summary>
+    /// For each scenario and connection count: each server is warmed up, then the runs alternate
+    /// between the servers, so a slow minute on the machine falls on both sides.
+    /// </summary>
+    public static async Task<IReadOnlyList<Measurement>> ExecuteAsync(BenchmarkSettings settings)
+    {
+        var measurements = new List<Measurement>();
+        foreach (var scenario in Scenarios.All.Where(s => settings.ScenarioIds.Contains(s.Id)))
+        {
+            foreach (var connections in settings.Connections)
+            {
+                var clients = settings.Servers.ToDictionary(s => s, _ => LoadGenerator.CreateClient(connections));
+                var operations = new Dictionary<ServerUnderTest, Operation>();
+                var runs = settings.Servers.ToDictionary(s => s, _ => new List<RunResult>());
+                foreach (var server in settings.Servers)
+                {
+                    operations[server] = await scenario.Prepare(clients[server], server);
+                    Console.Error.WriteLine($"{scenario.Id} x{connections} {server.Name}: warm-up {settings.WarmUp.TotalSeconds:0} s");
+                    await LoadGenerator.RunAsync(clients[server], operations[server], connections, settings.WarmUp, server.ProcessId, settings.ClockTicksPerSecond);
+                }
+
+                for (var run = 1; run <= settings.Runs; run++)
+                {
+                    foreach (var server in settings.Servers)
+                    {
+                        var result = await LoadGenerator.RunAsync(clients[server], operations[server], connections, settings.Duration, server.ProcessId, settings.ClockTicksPerSecond);
+                        runs[server].Add(result);
+                        Console.Error.WriteLine(
+                            $"{scenario.Id} x{connections} {server.Name} run {run}: {result.PerSecond:0}/s, p50 {result.P50Ms:0.00} ms, p99 {result.P99Ms:0.00} ms, " +
+                            $"{result.CpuSecondsPer1000:0.000} CPU-s/1000, {result.Failed} failed");
+                    }
+                }
+
+                measurements.AddRange(settings.Servers.Select(s => new Measurement(scenario, s, connections, runs[s])));
+                foreach (var client in clients.Values)
+                {
+                    client.Dispose();
+                }
+            }
+        }
+
+        return measurements;
+    }
+}

@@ -1,0 +1,30 @@
+using System.Globalization;
+
+namespace EIdentity.Benchmarks;
+
+/// <summary>A server under test, known by its base address and the process that serves it.</summary>
+internal sealed record ServerUnderTest(string Name, Uri Origin, int ProcessId, string ClientId, string ClientSecret)
+{
+    /// <summary>Resource indicators (RFC 8707) to send, per scenario; EIdentity needs none.</summary>
+    public string? JwtResource { get; init; }
+
+    public string? IntrospectableResource { get; init; }
+}
+
+/// <summary>
+/// CPU time of a process from <c>/proc/&lt;pid&gt;/stat</c>: utime + stime (fields 14 and 15, in
+/// clock ticks), summed over all its threads by the kernel.
+/// </summary>
+internal static class ProcessCpu
+{
+    public static double Seconds(int processId, int clockTicksPerSecond)
+    {
+        var stat = File.ReadAllText($"/proc/{processId}/stat");
+        // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // fields[0] is field 3 (state), so field N is fields[N - 3].
+        var utime = long.Parse(fields[14 - 3], CultureInfo.InvariantCulture);
+        var stime = long.Parse(fields[15 - 3], CultureInfo.InvariantCulture);
+        return (double)(utime + stime) / clockTicksPerSecond;
+    }
+}
