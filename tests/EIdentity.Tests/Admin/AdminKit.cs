@@ -22,7 +22,13 @@ public sealed class AdminServerFixture : IAsyncDisposable
     public AdminServerFixture()
     {
         Pki = new CertificateTestPki();
-        Server = new EIdentityServerFactory(overrides: AdminKit.Settings(Pki.Settings()), services: Pki.Services);
+        // The back-channel sender is left out: these tests read the outbox rows an action queued,
+        // and a sender attempting them at once (the portals here are unreachable) would race the read.
+        Server = new EIdentityServerFactory(overrides: AdminKit.Settings(Pki.Settings()), services: services =>
+        {
+            Pki.Services(services);
+            Sessions.BackchannelLogoutKit.WithoutWorker(services);
+        });
     }
 
     internal CertificateTestPki Pki { get; }
