@@ -236,10 +236,7 @@ internal sealed partial class SessionService(
         // A security end revokes what the sessions granted even where another node ended them first.
         if (scope == SessionEndScope.SessionAndGrants)
         {
-            foreach (var authorizationId in grants.Select(g => g.AuthorizationId).Distinct())
-            {
-                await RevokeAuthorizationAsync(authorizationId);
-            }
+            await RevokeGrantsWhereAsync(s => ids.Contains(s.Id));
         }
 
         if (deliveries > 0)
