@@ -32,14 +32,18 @@ internal static class ServerCommands
           identity reinstate --national-id <12 digits> [--reason "<text>"] [--officer <name>]
                                         let a suspended identity sign in again (ended sessions and
                                         revoked tokens stay ended)
-          client register --client-id <id> --display-name "<name>" [--secret <secret>]
+          client register --client-id <id> --display-name "<name>"
+                          [--generate-secret | --secret <secret>] [--jwks-file <file.json>]
                           --redirect-uri <uri>... [--post-logout-uri <uri>...] [--scope <scope>...]
                           [--sector <sector id>] [--client-credentials]
                           [--backchannel-logout-uri <uri>] [--first-party] [--minimum-acr <acr>]
                                         register or update a portal (scopes: openid profile offline_access national_id;
                                         eid.admin for an admin client: --client-credentials, no redirect URI);
                                         --first-party skips the consent screen, --minimum-acr refuses
-                                        sign-ins below that level whatever the portal's request says
+                                        sign-ins below that level whatever the portal's request says;
+                                        --generate-secret prints a new 256-bit secret once (cheap to
+                                        check; a --secret you choose is stored with PBKDF2), --jwks-file
+                                        registers public keys for private_key_jwt client authentication
           passkey list --national-id <12 digits>
                                         list a person's keys: credential id, model, level, status
           passkey revoke --credential-id <base64url> [--reason "<text>"] [--officer <name>]
@@ -132,7 +136,7 @@ internal static class ServerCommands
                 "identity activation" => await IssueActivationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "identity suspend" => await ChangeStatusAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>()), suspend: true),
                 "identity reinstate" => await ChangeStatusAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>()), suspend: false),
-                "client register" => await RegisterClientAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "client-credentials", "first-party" })),
+                "client register" => await RegisterClientAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "client-credentials", "first-party", "generate-secret" })),
                 "passkey list" => await PasskeyCommands.ListAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "passkey revoke" => await PasskeyCommands.RevokeAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "passkey verify-registration" => await PasskeyCommands.VerifyRegistrationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string> { "any-authenticator" })),
@@ -258,11 +262,31 @@ internal static class ServerCommands
 
     private static async Task<int> RegisterClientAsync(IServiceProvider services, CommandArguments args)
     {
+        var generate = args.Flag("generate-secret");
+        if (generate && args.Optional("secret") is not null)
+        {
+            await Console.Error.WriteLineAsync("error: give --secret or --generate-secret, not both");
+            return 1;
+        }
+
+        string? keySet = null;
+        if (args.Optional("jwks-file") is { } keySetFile)
+        {
+            if (!File.Exists(keySetFile))
+            {
+                await Console.Error.WriteLineAsync($"error: key set file '{keySetFile}' not found");
+                return 1;
+            }
+
+            keySet = await File.ReadAllTextAsync(keySetFile);
+        }
+
         var registration = new PortalRegistration
         {
             ClientId = args.Required("client-id"),
             DisplayName = args.Required("display-name"),
-            ClientSecret = args.Optional("secret"),
+            ClientSecret = generate ? ClientSecrets.Generate() : args.Optional("secret"),
+            JsonWebKeySet = keySet,
             RedirectUris = [.. args.All("redirect-uri")],
             PostLogoutRedirectUris = [.. args.All("post-logout-uri")],
             Scopes = [.. args.All("scope").SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries)).DefaultIfEmpty("openid")],
@@ -281,6 +305,13 @@ internal static class ServerCommands
         }
 
         Console.WriteLine($"Portal '{registration.ClientId}' {(result.Created ? "registered" : "updated")}.");
+        if (generate)
+        {
+            // Shown once: only a hash is stored. Any earlier secret of this portal stops working.
+            Console.WriteLine("Client secret (shown once; keep it in the portal's secret store):");
+            Console.WriteLine($"  {registration.ClientSecret}");
+        }
+
         return 0;
     }
 }

@@ -19,7 +19,11 @@ internal static class OidcExtensions
         var development = builder.Environment.IsDevelopment();
 
         builder.Services.AddOpenIddict()
-            .AddCore(core => core.UseEntityFrameworkCore().UseDbContext<EIdentityDbContext>())
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore().UseDbContext<EIdentityDbContext>();
+                core.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, PortalApplicationManager>();
+            })
             .AddServer(server =>
             {
                 server.SetAuthorizationEndpointUris("connect/authorize")
@@ -42,8 +46,6 @@ internal static class OidcExtensions
                     options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
                     options.SubjectTypes.Clear();
                     options.SubjectTypes.Add(SubjectTypes.Pairwise);
-                    // Portals cannot register a key set yet: do not advertise private_key_jwt.
-                    options.ClientAuthenticationMethods.Remove(ClientAuthenticationMethods.PrivateKeyJwt);
                 });
 
                 server.RegisterScopes([.. OidcScopes.All]);
@@ -60,7 +62,9 @@ internal static class OidcExtensions
                 server.AddEventHandler(SelectSigningCredentials.Descriptor)
                     .AddEventHandler(ReturnAuthorizationErrorsToPortal.Descriptor)
                     .AddEventHandler(DescribeIdentityTokensAndLevels.Descriptor)
-                    .AddEventHandler(RedeemRefreshTokenOnce.Descriptor);
+                    .AddEventHandler(RedeemRefreshTokenOnce.Descriptor)
+                    .AddEventHandler(ReportClientAssertionFailuresAsInvalidClient.Descriptor)
+                    .AddEventHandler(RefuseReplayedClientAssertions.Descriptor);
                 foreach (var descriptor in RefuseUnregisteredScopes.Descriptors.Concat(ValidateClaimsParameter.Descriptors))
                 {
                     server.AddEventHandler(descriptor);

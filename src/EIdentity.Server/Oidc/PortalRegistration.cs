@@ -5,8 +5,21 @@ internal sealed class PortalRegistration
 {
     public string ClientId { get; set; } = "";
 
-    /// <summary>Confidential portals authenticate with this secret; empty means a public client (PKCE only).</summary>
+    /// <summary>
+    /// Confidential portals authenticate with this secret (client_secret_basic or _post); with
+    /// neither a secret nor a key set the portal is a public client (PKCE only). Secrets EIdentity
+    /// generated (<c>client register --generate-secret</c>) are cheap to check; others cost PBKDF2.
+    /// </summary>
     public string? ClientSecret { get; set; }
+
+    /// <summary>
+    /// A JSON Web Key Set (RFC 7517) of the portal's public signing keys: the portal authenticates
+    /// with a signed JWT (<c>private_key_jwt</c>, RFC 7523) instead of, or besides, a secret.
+    /// </summary>
+    public string? JsonWebKeySet { get; set; }
+
+    /// <summary>The portal proves who it is with a secret or a key set.</summary>
+    public bool IsConfidential => !string.IsNullOrEmpty(ClientSecret) || !string.IsNullOrEmpty(JsonWebKeySet);
 
     public string DisplayName { get; set; } = "";
 
@@ -102,9 +115,14 @@ internal sealed class PortalRegistration
             yield return $"the '{OidcScopes.Admin}' scope is for admin clients only: client credentials allowed and no redirect URIs";
         }
 
-        if (AllowClientCredentials && string.IsNullOrEmpty(ClientSecret))
+        if (AllowClientCredentials && !IsConfidential)
         {
-            yield return "client credentials need a confidential client (a secret)";
+            yield return "client credentials need a confidential client (a secret or a key set)";
+        }
+
+        if (JsonWebKeySet is { Length: > 0 } keySet && PortalKeySet.Check(keySet) is { } problem)
+        {
+            yield return "key set: " + problem;
         }
     }
 }

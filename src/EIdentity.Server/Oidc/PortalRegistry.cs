@@ -39,11 +39,11 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
             return new(true, []);
         }
 
-        if (string.IsNullOrEmpty(registration.ClientSecret)
+        if (!registration.IsConfidential
             && await applications.GetClientTypeAsync(existing, cancellationToken) == ClientTypes.Confidential)
         {
-            // Secrets are stored hashed: an update of a confidential portal must state its secret.
-            return new(false, ["this portal is confidential: give its client secret (a new one replaces the old)"]);
+            // Secrets are stored hashed: an update of a confidential portal must state its secret or key set.
+            return new(false, ["this portal is confidential: give its client secret or key set (a new one replaces the old)"]);
         }
 
         await applications.UpdateAsync(existing, descriptor, cancellationToken);
@@ -80,11 +80,12 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
 
     private static OpenIddictApplicationDescriptor Describe(PortalRegistration registration)
     {
-        var confidential = !string.IsNullOrEmpty(registration.ClientSecret);
+        var confidential = registration.IsConfidential;
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = registration.ClientId,
-            ClientSecret = confidential ? registration.ClientSecret : null,
+            ClientSecret = string.IsNullOrEmpty(registration.ClientSecret) ? null : registration.ClientSecret,
+            JsonWebKeySet = string.IsNullOrEmpty(registration.JsonWebKeySet) ? null : PortalKeySet.Parse(registration.JsonWebKeySet),
             ClientType = confidential ? ClientTypes.Confidential : ClientTypes.Public,
             DisplayName = registration.DisplayName,
             ApplicationType = ApplicationTypes.Web,

@@ -170,3 +170,32 @@ internal sealed class DescribeIdentityTokensAndLevels : IOpenIddictServerHandler
         return ValueTask.CompletedTask;
     }
 }
+
+/// <summary>
+/// RFC 7523 3.2 and RFC 6749 5.2: a client assertion that fails validation (wrong audience,
+/// expired, bad signature) means the client did not authenticate: <c>invalid_client</c> with 401.
+/// OpenIddict reports some of these as <c>invalid_token</c>, which portal libraries do not expect
+/// from the token endpoint.
+/// </summary>
+internal sealed class ReportClientAssertionFailuresAsInvalidClient : IOpenIddictServerHandler<ProcessErrorContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
+        OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
+            .UseSingletonHandler<ReportClientAssertionFailuresAsInvalidClient>()
+            .SetOrder(int.MinValue + 50_000)
+            .Build();
+
+    public ValueTask HandleAsync(ProcessErrorContext context)
+    {
+        if (context.Error == Errors.InvalidToken && !string.IsNullOrEmpty(context.Request?.ClientAssertion)
+            && context.EndpointType is OpenIddictServerEndpointType.Token or OpenIddictServerEndpointType.Introspection
+                or OpenIddictServerEndpointType.Revocation or OpenIddictServerEndpointType.PushedAuthorization)
+        {
+            context.Error = Errors.InvalidClient;
+            context.ErrorDescription = "The client assertion is not valid for this provider.";
+            context.ErrorUri = null;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

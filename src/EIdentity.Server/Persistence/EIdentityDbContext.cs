@@ -26,6 +26,7 @@ internal class EIdentityDbContext(DbContextOptions options)
     public DbSet<SsoSession> SsoSessions => Set<SsoSession>();
     public DbSet<SessionGrant> SessionGrants => Set<SessionGrant>();
     public DbSet<LogoutDelivery> LogoutDeliveries => Set<LogoutDelivery>();
+    public DbSet<ClientAssertionUse> ClientAssertionUses => Set<ClientAssertionUse>();
     public DbSet<ServerKey> ServerKeys => Set<ServerKey>();
     public DbSet<PasskeyCredential> PasskeyCredentials => Set<PasskeyCredential>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -110,6 +111,13 @@ internal class EIdentityDbContext(DbContextOptions options)
             delivery.HasIndex(d => new { d.SessionId, d.ClientId }).IsUnique();
             delivery.HasIndex(d => new { d.Status, d.NextAttemptAt });
             delivery.HasIndex(d => d.PersonId);
+        });
+
+        builder.Entity<ClientAssertionUse>(use =>
+        {
+            use.HasKey(u => new { u.ClientId, u.TokenId });
+            use.Property(u => u.ClientId).HasMaxLength(100);
+            use.Property(u => u.TokenId).HasMaxLength(200);
         });
 
         builder.Entity<PasskeyCredential>(credential =>

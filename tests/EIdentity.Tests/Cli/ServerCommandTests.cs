@@ -1,3 +1,4 @@
+using EIdentity.Tests.Oidc;
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
@@ -94,6 +95,43 @@ public sealed partial class ServerCommandTests(MigratedDatabase database) : ICla
 
         Assert.True(register.ExitCode == 0, register.ToString());
         Assert.Contains("Portal 'tax-portal' registered.", register.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Registering_a_service_with_a_generated_secret_prints_it_once()
+    {
+        var register = await RunAsync("client", "register", "--client-id", "batch-service", "--display-name", "Dịch vụ lô",
+            "--generate-secret", "--client-credentials");
+
+        Assert.True(register.ExitCode == 0, register.ToString());
+        var secret = System.Text.RegularExpressions.Regex.Match(register.Output, @"eidcs_[A-Za-z0-9_-]{43}").Value;
+        Assert.True(EIdentity.Server.Oidc.ClientSecrets.IsGenerated(secret), register.Output);
+        Assert.Contains("shown once", register.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Registering_with_both_a_chosen_and_a_generated_secret_is_refused()
+    {
+        var register = await RunAsync("client", "register", "--client-id", "confused-service", "--display-name", "Dịch vụ",
+            "--generate-secret", "--secret", "a-long-secret-for-tests", "--client-credentials");
+
+        Assert.NotEqual(0, register.ExitCode);
+        Assert.Contains("not both", register.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("registered", register.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Registering_a_key_set_holding_a_private_key_is_refused()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var file = Path.Combine(database.Directory, "private-jwks.json");
+        await File.WriteAllTextAsync(file, ClientAuthenticationTests.KeySet(key).Replace("\"kty\"", "\"d\":\"AAAA\",\"kty\"", StringComparison.Ordinal));
+
+        var register = await RunAsync("client", "register", "--client-id", "careless-service", "--display-name", "Dịch vụ",
+            "--jwks-file", file, "--client-credentials");
+
+        Assert.NotEqual(0, register.ExitCode);
+        Assert.Contains("private member \"d\"", register.Error, StringComparison.Ordinal);
     }
 
     [Fact]

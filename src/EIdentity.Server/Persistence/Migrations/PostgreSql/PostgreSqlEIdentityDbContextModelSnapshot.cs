@@ -481,6 +481,24 @@ namespace EIdentity.Server.Persistence.Migrations.PostgreSql
                     b.ToTable("Persons", (string)null);
                 });
 
+            modelBuilder.Entity("EIdentity.Server.Oidc.ClientAssertionUse", b =>
+                {
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("TokenId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ClientId", "TokenId");
+
+                    b.ToTable("ClientAssertionUses");
+                });
+
             modelBuilder.Entity("EIdentity.Server.Oidc.ServerKey", b =>
                 {
                     b.Property<string>("Id")

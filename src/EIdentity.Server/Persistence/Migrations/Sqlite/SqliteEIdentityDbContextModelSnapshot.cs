@@ -476,6 +476,24 @@ namespace EIdentity.Server.Persistence.Migrations.Sqlite
                     b.ToTable("Persons", (string)null);
                 });
 
+            modelBuilder.Entity("EIdentity.Server.Oidc.ClientAssertionUse", b =>
+                {
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ClientId", "TokenId");
+
+                    b.ToTable("ClientAssertionUses");
+                });
+
             modelBuilder.Entity("EIdentity.Server.Oidc.ServerKey", b =>
                 {
                     b.Property<string>("Id")
