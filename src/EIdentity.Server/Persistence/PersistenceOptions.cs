@@ -8,6 +8,16 @@ internal enum DatabaseProvider
     PostgreSql,
 }
 
+/// <summary>SQLite's <c>PRAGMA synchronous</c> for the embedded database (always in WAL mode).</summary>
+internal enum SqliteSynchronous
+{
+    /// <summary>Sync the write-ahead log at checkpoints: a crashed or killed server loses nothing; a power cut may lose the last commits.</summary>
+    Normal,
+
+    /// <summary>Sync on every commit: survives a power cut too, at one fsync per write.</summary>
+    Full,
+}
+
 /// <summary>Settings under <c>Database</c>.</summary>
 internal sealed class PersistenceOptions
 {
@@ -25,6 +35,12 @@ internal sealed class PersistenceOptions
     /// <summary>Folder for the embedded database; created on first run.</summary>
     [Required]
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>
+    /// SQLite only: <c>Normal</c> (default) or <c>Full</c>. See docs/adr/0010 and docs/operations.md;
+    /// PostgreSQL keeps its own <c>synchronous_commit</c>.
+    /// </summary>
+    public SqliteSynchronous SqliteSynchronous { get; set; } = SqliteSynchronous.Normal;
 
     /// <summary>Apply pending migrations when the server starts. Turn off in production and run <c>db migrate</c>.</summary>
     public bool MigrateOnStartup { get; set; } = true;
