@@ -244,4 +244,9 @@ dotnet "$work_dir/loadgen/EIdentity.Benchmarks.dll" \
     --runs "${BENCH_RUNS:-3}" --clock-ticks "$(getconf CLK_TCK)" \
     --scenarios "${BENCH_SCENARIOS:-client-credentials,code-flow,refresh,introspection,discovery-jwks}" \
     --out "$out_file"
+# Errors the servers logged while under load (a retried write logs one too): said, not hidden.
+errors=$(grep -c '^fail:' "$logs/server.log" || true)
+echo "Bench: EIdentity logged $errors errors; the most frequent:"
+grep -oE "SQLite Error [0-9]+: '[^']*'|MessageText: .*|[A-Za-z.]+Exception: [^.(]*" "$logs/server.log" | sort | uniq -c | sort -rn | head -n 4 || true
+echo "Bench: oidc-provider logged $(grep -vc -e WARNING -e NOTICE -e '^listening$' "$logs/oidc-provider.log" || true) other lines"
 echo "Bench: table written to $out_file"

@@ -130,7 +130,8 @@ internal static class SingleSignOn
 
     private static async Task<CookieContainer> SignInAsync(ServerUnderTest server, Uri authorizationEndpoint)
     {
-        var jar = new CookieContainer();
+        // Every oidc-provider interaction leaves four path-scoped cookies: more than the default 20 per domain.
+        var jar = new CookieContainer(capacity: 10_000, perDomainCapacity: 10_000, maxCookieSize: CookieContainer.DefaultCookieLengthLimit);
         if (server.ActivationCode is { } activationCode)
         {
             // EIdentity: the citizen activates the identity from the registrar's letter with a new

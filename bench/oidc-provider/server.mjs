@@ -105,7 +105,15 @@ provider.use(async (ctx, next) => {
         return next();
     }
 
-    const { prompt: { name, details }, grantId, session, params } = await provider.interactionDetails(ctx.req, ctx.res);
+    let interaction;
+    try {
+        interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch (error) {
+        console.error(`bench interaction ${match[1]}: ${error.message} (${error.error_description ?? ''})`);
+        throw error;
+    }
+
+    const { prompt: { name, details }, grantId, session, params } = interaction;
     if (params.client_id !== clientId) {
         ctx.throw(403);
     }
