@@ -234,6 +234,8 @@ wait_for_discovery "$provider_origin" "$provider_pid" oidc-provider
 echo "Bench: mode: $mode"
 echo "Bench: machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "Bench: dotnet $(dotnet --version) (runtime $(dotnet --list-runtimes | grep -m1 AspNetCore | cut -d' ' -f2)), node $(node --version), oidc-provider $(node -p 'require("'"$bench_dir"'/oidc-provider/node_modules/oidc-provider/package.json").version')"
+# Exit status 1: some operations failed (counted in the table); the errors are summed up below.
+load_status=0
 dotnet "$work_dir/loadgen/EIdentity.Benchmarks.dll" \
     --ours "$origin" --ours-pid "$server_pid" \
     --theirs "$provider_origin" --theirs-pid "$provider_pid" \
@@ -243,10 +245,18 @@ dotnet "$work_dir/loadgen/EIdentity.Benchmarks.dll" \
     --connections "${BENCH_CONNECTIONS:-2,16}" --warmup "${BENCH_WARMUP:-5}" --duration "${BENCH_DURATION:-10}" \
     --runs "${BENCH_RUNS:-3}" --clock-ticks "$(getconf CLK_TCK)" \
     --scenarios "${BENCH_SCENARIOS:-client-credentials,code-flow,refresh,introspection,discovery-jwks}" \
-    --out "$out_file"
+    --out "$out_file" || load_status=$?
 # Errors the servers logged while under load (a retried write logs one too): said, not hidden.
-errors=$(grep -c '^fail:' "$logs/server.log" || true)
-echo "Bench: EIdentity logged $errors errors; the most frequent:"
-grep -oE "SQLite Error [0-9]+: '[^']*'|MessageText: .*|[A-Za-z.]+Exception: [^.(]*" "$logs/server.log" | sort | uniq -c | sort -rn | head -n 4 || true
+echo "Bench: EIdentity logged $(grep -c '^fail:' "$logs/server.log" || true) errors, by category and cause:"
+grep '^fail:' "$logs/server.log" | sed 's/^fail: //; s/\[.*//' | sort | uniq -c | sort -rn || true
+grep -oE "SQLite Error [0-9]+: '[^']*'|MessageText: .*" "$logs/server.log" | sort | uniq -c | sort -rn | head -n 4 || true
 echo "Bench: oidc-provider logged $(grep -vc -e WARNING -e NOTICE -e '^listening$' "$logs/oidc-provider.log" || true) other lines"
+if ((load_status > 1)); then
+    echo "Bench: the load generator failed (status $load_status); logs are kept" >&2
+    exit "$load_status"
+fi
 echo "Bench: table written to $out_file"
+if ((load_status != 0)); then
+    echo "Bench: some operations failed (see the Failed column); logs are kept" >&2
+    exit "$load_status"
+fi
