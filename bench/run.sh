@@ -159,7 +159,7 @@ if [[ $database == postgresql ]]; then
         databases+=("$connection")
         node "$bench_dir/oidc-provider/postgres-adapter.mjs" create "$connection" >>"$logs/databases.log" 2>&1 || {
             cat "$logs/databases.log" >&2
-            echo "could not create a database with BENCH_POSTGRES=$postgres (is PostgreSQL running?)" >&2
+            echo "could not create the benchmark databases (is PostgreSQL running where BENCH_POSTGRES says?)" >&2
             exit 1
         }
     done
