@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Benchmark harness, first slice (issue 6): run as `bash bench/run.sh` from anywhere.
+# Benchmark harness (issue 6): run as `bash bench/run.sh` from anywhere.
 #
 # Builds EIdentity in Release, starts it as a separate process on a free loopback port in
-# Development with a throwaway SQLite database, registers a confidential client; installs and
-# starts panva's oidc-provider (pinned in bench/oidc-provider/package-lock.json) on another free
-# port with the same client; then the load generator (bench/EIdentity.Benchmarks) runs scenarios
-# 1 (client_credentials), 4 (introspection) and 5 (discovery + JWKS) against both, with 2 and 16
-# connections, and prints a Markdown table. Needs the .NET 10 SDK, Node.js 20+ with npm, sqlite3.
+# Development with a throwaway database (SQLite file, or a fresh PostgreSQL database), registers a
+# confidential first-party portal and a citizen; installs and starts panva's oidc-provider (pinned
+# in bench/oidc-provider/package-lock.json) on another free port with the same client (in memory,
+# or on its own fresh PostgreSQL database); then the load generator (bench/EIdentity.Benchmarks)
+# runs scenarios 1 (client_credentials), 2 (authorization code + PKCE with an SSO session),
+# 3 (refresh-token rotation), 4 (introspection) and 5 (discovery + JWKS) against both, with 2 and
+# 16 connections, and prints Markdown tables. Needs the .NET 10 SDK, Node.js 20+ with npm, sqlite3.
 #
 # Settings (environment): BENCH_WARMUP (s, default 5), BENCH_DURATION (s, default 10),
-# BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 2,16), BENCH_SCENARIOS (default all three),
-# BENCH_OUT (Markdown file for the table, default bench-results.md in the current directory).
+# BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 2,16), BENCH_SCENARIOS (default all five:
+# client-credentials,code-flow,refresh,introspection,discovery-jwks), BENCH_OUT (Markdown file for
+# the tables, default bench-results.md in the current directory), BENCH_DATABASE (sqlite, the
+# default, or postgresql), BENCH_POSTGRES (with postgresql: an Npgsql connection string without
+# Database, default Host=127.0.0.1;Port=55440;Username=postgres;Password=postgres; the harness
+# creates one database per server and drops them at the end).
 set -euo pipefail
 
 bench_dir="$(cd "$(dirname "$0")" && pwd)"
@@ -20,9 +26,18 @@ out_file=$(realpath -m "${BENCH_OUT:-bench-results.md}")
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
 
+database="${BENCH_DATABASE:-sqlite}"
+case $database in
+    sqlite | postgresql) ;;
+    *) echo "BENCH_DATABASE must be sqlite or postgresql, not '$database'" >&2; exit 2 ;;
+esac
+postgres="${BENCH_POSTGRES:-Host=127.0.0.1;Port=55440;Username=postgres;Password=postgres}"
+postgres="${postgres%;}"
+
 work_dir=$(mktemp -d /tmp/eidentity-bench.XXXXXX)
 server_pid=""
 provider_pid=""
+databases=() # PostgreSQL connection strings of the databases this run created
 
 stop() { # stop PID: TERM, up to ten seconds, then KILL
     local pid=$1
@@ -40,6 +55,9 @@ on_exit() {
     local status=$?
     stop "$server_pid"
     stop "$provider_pid"
+    for connection in "${databases[@]}"; do
+        node "$bench_dir/oidc-provider/postgres-adapter.mjs" drop "$connection" || echo "could not drop the database of $connection" >&2
+    done
     if ((status == 0)); then
         rm -rf "$work_dir"
     else
@@ -95,6 +113,8 @@ read -r port provider_port < <(node -e '
 origin="http://localhost:$port"
 provider_origin="http://127.0.0.1:$provider_port"
 client_id="bench-portal"
+# Nothing listens there: the load generator reads the code from the Location header.
+redirect_uri="http://127.0.0.1:1/cb"
 
 wait_for_discovery() { # wait_for_discovery ORIGIN PID NAME
     for attempt in $(seq 1 120); do
@@ -128,6 +148,31 @@ export Certificates__MutualTls__Url=""
 export RateLimits__GlobalPerMinute=10000000
 export Logging__LogLevel__Default=Warning
 
+theirs_database="" # oidc-provider's PostgreSQL connection string; empty: in memory
+suffix=$(basename "$work_dir" | tr -dc 'a-zA-Z0-9' | tr 'A-Z' 'a-z')
+if [[ $database == postgresql ]]; then
+    ours_database="$postgres;Database=eidentity_bench_$suffix"
+    theirs_database="$postgres;Database=oidc_provider_bench_$suffix"
+    for connection in "$ours_database" "$theirs_database"; do
+        databases+=("$connection")
+        node "$bench_dir/oidc-provider/postgres-adapter.mjs" create "$connection" >>"$logs/databases.log" 2>&1 || {
+            cat "$logs/databases.log" >&2
+            echo "could not create the benchmark databases (is PostgreSQL running where BENCH_POSTGRES says?)" >&2
+            exit 1
+        }
+    done
+    export Database__Provider=PostgreSql
+    export Database__ConnectionString="$ours_database"
+    mode="PostgreSQL (EIdentity on PostgreSQL; oidc-provider on PostgreSQL, bench/oidc-provider/postgres-adapter.mjs)"
+    ours_storage="PostgreSQL (a fresh database on the BENCH_POSTGRES server): OpenIddict's tables (tokens, authorizations, applications), SSO sessions, ceremonies, keys, audit log."
+    theirs_storage="PostgreSQL (a fresh database on the same server): every oidc-provider model (sessions, interactions, grants, codes, refresh and opaque access tokens) as jsonb rows of one table, oidc_models; JWT access tokens are not stored."
+else
+    export Database__Provider=Sqlite
+    mode="SQLite (EIdentity on a SQLite file; oidc-provider in memory: Node.js 20 has no built-in SQLite)"
+    ours_storage="SQLite (one file, rollback journal): OpenIddict's tables (tokens, authorizations, applications), SSO sessions, ceremonies, keys, audit log."
+    theirs_storage="nothing durable: oidc-provider's default in-memory adapter (an LRU map of at most 1,000 entries in the Node.js process; not persistence); JWT access tokens are not stored."
+fi
+
 server() { (cd "$work_dir/server" && exec dotnet EIdentity.Server.dll "$@"); }
 
 echo "Bench: starting EIdentity on $origin"
@@ -135,22 +180,46 @@ echo "Bench: starting EIdentity on $origin"
 server_pid=$!
 wait_for_discovery "$origin" "$server_pid" EIdentity
 
-# The secret is generated by the server, as a portal would be issued one (256 bits, shown once);
-# oidc-provider is then given the same secret.
+# A first-party portal (no consent screen) that may also use client_credentials, and one citizen.
 if ! server client register --client-id "$client_id" --display-name "Benchmark portal" \
-    --generate-secret --client-credentials >"$logs/client-register.log" 2>&1; then
+    --generate-secret --client-credentials --first-party --redirect-uri "$redirect_uri" \
+    --scope openid --scope offline_access >"$logs/client-register.log" 2>&1; then
     cat "$logs/client-register.log" >&2
     exit 1
 fi
+# The secret is generated by the server, as a portal is issued one (256 bits, shown once);
+# oidc-provider is then given the same secret.
 client_secret=$(grep -oE 'eidcs_[A-Za-z0-9_-]{43}' "$logs/client-register.log" | head -n 1)
+if ! server identity create --national-id 001090000001 --name "Bench Citizen" --birth-date 1990-01-01 >"$logs/identity-create.log" 2>&1; then
+    cat "$logs/identity-create.log" >&2
+    exit 1
+fi
+# The letter's link carries the activation code in its fragment (Hosting/HostingOptions.cs).
+activation_code=$(grep -m1 -o '/activate#[^ ]*' "$logs/identity-create.log" | cut -d'#' -f2)
+if [[ -z $activation_code ]]; then
+    echo "no activation link in the output of identity create" >&2
+    cat "$logs/identity-create.log" >&2
+    exit 1
+fi
 
-# What OpenIddict stored for the secret: "hmac-sha256$..." for a generated secret (ClientSecrets),
-# otherwise ASP.NET Core Identity's V3 PBKDF2 format.
-stored_secret=$(sqlite3 "$work_dir/data/eidentity.db" "SELECT ClientSecret FROM OpenIddictApplications WHERE ClientId = '$client_id'")
+# What OpenIddict stored for the secret: "hmac-sha256$..." for a generated secret (Oidc/ClientSecrets),
+# otherwise ASP.NET Core Identity's V3 hash format (0x01, PRF, iteration count, salt length).
+if [[ $database == sqlite ]]; then
+    stored_secret=$(sqlite3 "$work_dir/data/eidentity.db" "SELECT ClientSecret FROM OpenIddictApplications WHERE ClientId = '$client_id'")
+else
+    stored_secret=$(cd "$bench_dir/oidc-provider" && node --input-type=module -e '
+        const pg = await import("pg");
+        const { pgOptions } = await import("./postgres-adapter.mjs");
+        const client = new pg.default.Client(pgOptions(process.argv[1]));
+        await client.connect();
+        const { rows } = await client.query(`SELECT "ClientSecret" AS s FROM "OpenIddictApplications" WHERE "ClientId" = $1`, [process.argv[2]]);
+        console.log(rows[0]?.s ?? "");
+        await client.end();' "$ours_database" "$client_id")
+fi
 secret_hash=$(node -e '
-    const s = process.argv[1];
-    if (s.startsWith("hmac-sha256$")) { console.log("HMAC-SHA-256 with a 128-bit salt (generated secret)"); process.exit(0); }
-    const b = Buffer.from(s, "base64");
+    if (process.argv[1].startsWith("hmac-sha256$")) { console.log("HMAC-SHA-256 keyed with a 128-bit salt (generated secret)"); process.exit(0); }
+    const b = Buffer.from(process.argv[1], "base64");
+    if (b.length < 13 || b[0] !== 1) { console.log(`not an ASP.NET Core Identity V3 hash (${b.length} bytes)`); process.exit(0); }
     const prf = ["HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA512"][b.readUInt32BE(1)] ?? "PRF " + b.readUInt32BE(1);
     console.log(`PBKDF2-${prf}, ${b.readUInt32BE(5)} iterations, ${b.readUInt32BE(9) * 8}-bit salt`);' "$stored_secret")
 echo "Bench: EIdentity stores the client secret as $secret_hash"
@@ -158,20 +227,38 @@ echo "Bench: EIdentity stores the client secret as $secret_hash"
 # --- oidc-provider -----------------------------------------------------------------------------
 echo "Bench: starting oidc-provider on $provider_origin"
 (cd "$bench_dir/oidc-provider" && BENCH_PORT=$provider_port BENCH_CLIENT_ID=$client_id BENCH_CLIENT_SECRET=$client_secret \
+    BENCH_REDIRECT_URI=$redirect_uri BENCH_POSTGRES=$theirs_database \
     NODE_ENV=production exec node server.mjs) >"$logs/oidc-provider.log" 2>&1 &
 provider_pid=$!
 wait_for_discovery "$provider_origin" "$provider_pid" oidc-provider
 
 # --- Load --------------------------------------------------------------------------------------
+echo "Bench: mode: $mode"
 echo "Bench: machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "Bench: dotnet $(dotnet --version) (runtime $(dotnet --list-runtimes | grep -m1 AspNetCore | cut -d' ' -f2)), node $(node --version), oidc-provider $(node -p 'require("'"$bench_dir"'/oidc-provider/node_modules/oidc-provider/package.json").version')"
+# Exit status 1: some operations failed (counted in the table); the errors are summed up below.
+load_status=0
 dotnet "$work_dir/loadgen/EIdentity.Benchmarks.dll" \
     --ours "$origin" --ours-pid "$server_pid" \
     --theirs "$provider_origin" --theirs-pid "$provider_pid" \
-    --client-id "$client_id" --client-secret "$client_secret" \
+    --client-id "$client_id" --client-secret "$client_secret" --redirect-uri "$redirect_uri" \
+    --activation-code "$activation_code" --mode "$mode" --ours-storage "$ours_storage" --theirs-storage "$theirs_storage" \
     --theirs-jwt-resource "urn:eidentity-bench:jwt-api" --theirs-opaque-resource "urn:eidentity-bench:opaque-api" \
     --connections "${BENCH_CONNECTIONS:-2,16}" --warmup "${BENCH_WARMUP:-5}" --duration "${BENCH_DURATION:-10}" \
     --runs "${BENCH_RUNS:-3}" --clock-ticks "$(getconf CLK_TCK)" \
-    --scenarios "${BENCH_SCENARIOS:-client-credentials,introspection,discovery-jwks}" \
-    --out "$out_file"
+    --scenarios "${BENCH_SCENARIOS:-client-credentials,code-flow,refresh,introspection,discovery-jwks}" \
+    --out "$out_file" || load_status=$?
+# Errors the servers logged while under load (a retried write logs one too): said, not hidden.
+echo "Bench: EIdentity logged $(grep -c '^fail:' "$logs/server.log" || true) errors, by category and cause:"
+grep '^fail:' "$logs/server.log" | sed 's/^fail: //; s/\[.*//' | sort | uniq -c | sort -rn || true
+grep -oE "SQLite Error [0-9]+: '[^']*'|MessageText: .*" "$logs/server.log" | sort | uniq -c | sort -rn | head -n 4 || true
+echo "Bench: oidc-provider logged $(grep -vc -e WARNING -e NOTICE -e '^listening$' "$logs/oidc-provider.log" || true) other lines"
+if ((load_status > 1)); then
+    echo "Bench: the load generator failed (status $load_status); logs are kept" >&2
+    exit "$load_status"
+fi
 echo "Bench: table written to $out_file"
+if ((load_status != 0)); then
+    echo "Bench: some operations failed (see the Failed column); logs are kept" >&2
+    exit "$load_status"
+fi

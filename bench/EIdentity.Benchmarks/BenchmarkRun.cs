@@ -39,7 +39,7 @@ internal static class BenchmarkRun
                 var runs = settings.Servers.ToDictionary(s => s, _ => new List<RunResult>());
                 foreach (var server in settings.Servers)
                 {
-                    operations[server] = await scenario.Prepare(clients[server], server);
+                    operations[server] = await scenario.Prepare(clients[server], server, connections);
                     Console.Error.WriteLine($"{scenario.Id} x{connections} {server.Name}: warm-up {settings.WarmUp.TotalSeconds:0} s");
                     await LoadGenerator.RunAsync(clients[server], operations[server], connections, settings.WarmUp, server.ProcessId, settings.ClockTicksPerSecond);
                 }

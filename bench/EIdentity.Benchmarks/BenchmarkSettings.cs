@@ -10,16 +10,20 @@ internal sealed record BenchmarkSettings(
     int Runs,
     int ClockTicksPerSecond,
     IReadOnlyList<string> ScenarioIds,
+    string Mode,
     string? OutputPath)
 {
     public const string Usage = """
         usage: EIdentity.Benchmarks --ours <origin> --ours-pid <pid> --theirs <origin> --theirs-pid <pid>
-                                    --client-id <id> --client-secret <secret>
+                                    --client-id <id> --client-secret <secret> --redirect-uri <uri>
+                                    --activation-code <code> --mode <text>
+                                    --ours-storage <text> --theirs-storage <text>
                                     --theirs-jwt-resource <uri> --theirs-opaque-resource <uri>
                                     [--connections 2,16] [--warmup 5] [--duration 10] [--runs 3]
-                                    [--clock-ticks 100] [--scenarios client-credentials,introspection,discovery-jwks]
+                                    [--clock-ticks 100] [--scenarios client-credentials,code-flow,refresh,introspection,discovery-jwks]
                                     [--out <file.md>]
-        Both servers have a confidential client with this id and secret (client_secret_basic).
+        Both servers have a confidential client with this id, secret (client_secret_basic) and
+        redirect URI; the activation code is the bench citizen's on EIdentity.
         """;
 
     public static BenchmarkSettings? Parse(string[] args)
@@ -39,16 +43,23 @@ internal sealed record BenchmarkSettings(
         int Int(string key, int fallback) => Get(key) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
         if (Get("ours") is not { } ours || Get("theirs") is not { } theirs
-            || Get("client-id") is not { } clientId || Get("client-secret") is not { } secret)
+            || Get("client-id") is not { } clientId || Get("client-secret") is not { } secret
+            || Get("redirect-uri") is not { } redirectUri || Get("activation-code") is not { } activationCode)
         {
             return null;
         }
 
         var servers = new List<ServerUnderTest>
         {
-            new("EIdentity", new Uri(ours.TrimEnd('/') + "/"), Int("ours-pid", 0), clientId, secret),
-            new("oidc-provider", new Uri(theirs.TrimEnd('/') + "/"), Int("theirs-pid", 0), clientId, secret)
+            new("EIdentity", new Uri(ours.TrimEnd('/') + "/"), Int("ours-pid", 0), clientId, secret, redirectUri)
             {
+                Storage = Get("ours-storage") ?? "",
+                ActivationCode = activationCode,
+            },
+            new("oidc-provider", new Uri(theirs.TrimEnd('/') + "/"), Int("theirs-pid", 0), clientId, secret, redirectUri)
+            {
+                Storage = Get("theirs-storage") ?? "",
+                OfflineAccessPrompt = "consent",
                 JwtResource = Get("theirs-jwt-resource"),
                 IntrospectableResource = Get("theirs-opaque-resource"),
             },
@@ -66,6 +77,7 @@ internal sealed record BenchmarkSettings(
             Int("runs", 3),
             Int("clock-ticks", 100),
             [.. (Get("scenarios") ?? string.Join(',', Scenarios.All.Select(s => s.Id))).Split(',')],
+            Get("mode") ?? "",
             Get("out"));
     }
 }

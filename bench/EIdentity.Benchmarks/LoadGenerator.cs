@@ -50,9 +50,9 @@ internal static class LoadGenerator
                 bool ok;
                 try
                 {
-                    ok = await operation(http, CancellationToken.None);
+                    ok = await operation(http, worker, CancellationToken.None);
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
                 {
                     ok = false;
                 }

@@ -6,25 +6,29 @@ using System.Text.Json;
 namespace EIdentity.Benchmarks;
 
 /// <summary>One unit of work a worker repeats: a request, or a short sequence counted as one flow.</summary>
-internal delegate Task<bool> Operation(HttpClient http, CancellationToken cancellationToken);
+/// <remarks><paramref name="worker"/> (0 to connections - 1) lets an operation keep state per worker, e.g. a refresh-token chain.</remarks>
+internal delegate Task<bool> Operation(HttpClient http, int worker, CancellationToken cancellationToken);
 
-internal sealed record Scenario(string Id, string Title, string Unit, Func<HttpClient, ServerUnderTest, Task<Operation>> Prepare);
+/// <param name="Target">Issue 6's target for ours ÷ theirs, ops per server CPU-second.</param>
+internal sealed record Scenario(string Id, string Title, string Unit, double Target, Func<HttpClient, ServerUnderTest, int, Task<Operation>> Prepare);
 
 internal static class Scenarios
 {
     public static readonly IReadOnlyList<Scenario> All =
     [
-        new("client-credentials", "1. client_credentials token (ES256 JWT)", "tokens", PrepareClientCredentialsAsync),
-        new("introspection", "4. token introspection", "introspections", PrepareIntrospectionAsync),
-        new("discovery-jwks", "5. discovery + JWKS", "flows (2 requests)", PrepareDiscoveryAsync),
+        new("client-credentials", "1. client_credentials token (ES256 JWT)", "tokens", 2.5, PrepareClientCredentialsAsync),
+        new("code-flow", "2. code + PKCE with SSO session (authorize → token)", "flows (2 requests)", 2, PrepareCodeFlowAsync),
+        new("refresh", "3. refresh-token rotation", "refreshes", 2, PrepareRefreshAsync),
+        new("introspection", "4. token introspection", "introspections", 2, PrepareIntrospectionAsync),
+        new("discovery-jwks", "5. discovery + JWKS", "flows (2 requests)", 3, PrepareDiscoveryAsync),
     ];
 
-    private static async Task<Operation> PrepareClientCredentialsAsync(HttpClient http, ServerUnderTest server)
+    private static async Task<Operation> PrepareClientCredentialsAsync(HttpClient http, ServerUnderTest server, int workers)
     {
         var endpoints = await Endpoints.ReadAsync(http, server);
         var form = TokenRequest(server.JwtResource);
         var basic = Basic(server);
-        var operation = new Operation(async (client, ct) =>
+        var operation = new Operation(async (client, _, ct) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, endpoints.Token) { Content = new FormUrlEncodedContent(form) };
             request.Headers.Authorization = basic;
@@ -36,7 +40,114 @@ internal static class Scenarios
         return operation;
     }
 
-    private static async Task<Operation> PrepareIntrospectionAsync(HttpClient http, ServerUnderTest server)
+    private static async Task<Operation> PrepareCodeFlowAsync(HttpClient http, ServerUnderTest server, int workers)
+    {
+        var endpoints = await Endpoints.ReadAsync(http, server);
+        var cookie = await SingleSignOn.CookieHeaderAsync(server, endpoints.Authorization);
+        var basic = Basic(server);
+        var operation = new Operation(async (client, _, ct) =>
+        {
+            // The browser, signed in already, follows the portal's redirect to the authorization
+            // endpoint (no redirect followed automatically: the answer must send it straight back).
+            var (url, verifier, state) = SingleSignOn.AuthorizationRequest(server, endpoints.Authorization, "openid");
+            using var authorize = new HttpRequestMessage(HttpMethod.Get, url);
+            authorize.Headers.Add("Cookie", cookie);
+            using var redirect = await client.SendAsync(authorize, ct);
+            await redirect.Content.CopyToAsync(Stream.Null, ct);
+            var location = redirect.Headers.Location?.OriginalString;
+            if (location is null || !location.StartsWith(server.RedirectUri, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            var query = location[server.RedirectUri.Length..];
+            if (SingleSignOn.Query(query, "code") is not { } code || SingleSignOn.Query(query, "state") != state)
+            {
+                return false;
+            }
+
+            // The portal redeems the code (RFC 6749 4.1.3, RFC 7636 4.5).
+            using var token = new HttpRequestMessage(HttpMethod.Post, endpoints.Token)
+            {
+                Content = new FormUrlEncodedContent(
+                [
+                    new("grant_type", "authorization_code"),
+                    new("code", code),
+                    new("redirect_uri", server.RedirectUri),
+                    new("code_verifier", verifier),
+                ]),
+            };
+            token.Headers.Authorization = basic;
+            using var response = await client.SendAsync(token, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            return response.StatusCode == HttpStatusCode.OK && body.AsSpan().IndexOf("\"id_token\""u8) >= 0 && body.AsSpan().IndexOf("\"access_token\""u8) >= 0;
+        });
+        await EnsureWorksAsync(http, operation, server, "authorization code flow");
+        return operation;
+    }
+
+    private static async Task<Operation> PrepareRefreshAsync(HttpClient http, ServerUnderTest server, int workers)
+    {
+        var endpoints = await Endpoints.ReadAsync(http, server);
+        var basic = Basic(server);
+
+        // One chain per worker, each started by a code flow in the signed-in browser with
+        // offline_access (oidc-provider grants it only with prompt=consent: OIDC Core 11).
+        var chains = new string[workers];
+        for (var worker = 0; worker < workers; worker++)
+        {
+            var (code, verifier) = await SingleSignOn.AuthorizeInBrowserAsync(server, endpoints.Authorization, "openid offline_access", server.OfflineAccessPrompt);
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoints.Token)
+            {
+                Content = new FormUrlEncodedContent(
+                [
+                    new("grant_type", "authorization_code"),
+                    new("code", code),
+                    new("redirect_uri", server.RedirectUri),
+                    new("code_verifier", verifier),
+                ]),
+            };
+            request.Headers.Authorization = basic;
+            using var response = await http.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            chains[worker] = response.IsSuccessStatusCode && JsonDocument.Parse(body).RootElement.TryGetProperty("refresh_token", out var refreshToken)
+                ? refreshToken.GetString()!
+                : throw new InvalidOperationException($"{server.Name}: no refresh token from the code flow: {(int)response.StatusCode} {body}");
+        }
+
+        var operation = new Operation(async (client, worker, ct) =>
+        {
+            // RFC 6749 6: redeem the current refresh token; keep the new one (rotation).
+            using var request = new HttpRequestMessage(HttpMethod.Post, endpoints.Token)
+            {
+                Content = new FormUrlEncodedContent(
+                [
+                    new("grant_type", "refresh_token"),
+                    new("refresh_token", chains[worker]),
+                ]),
+            };
+            request.Headers.Authorization = basic;
+            using var response = await client.SendAsync(request, ct);
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return false;
+            }
+
+            using var document = JsonDocument.Parse(body);
+            if (!document.RootElement.TryGetProperty("refresh_token", out var next) || next.GetString() is not { } rotated || rotated == chains[worker])
+            {
+                return false;
+            }
+
+            chains[worker] = rotated;
+            return document.RootElement.TryGetProperty("access_token", out _);
+        });
+        await EnsureWorksAsync(http, operation, server, "refresh");
+        return operation;
+    }
+
+    private static async Task<Operation> PrepareIntrospectionAsync(HttpClient http, ServerUnderTest server, int workers)
     {
         var endpoints = await Endpoints.ReadAsync(http, server);
         if (endpoints.Introspection is null)
@@ -57,7 +168,7 @@ internal static class Scenarios
         var accessToken = JsonDocument.Parse(tokenBody).RootElement.GetProperty("access_token").GetString()!;
         var form = new Dictionary<string, string> { ["token"] = accessToken, ["token_type_hint"] = "access_token" };
         var basic = Basic(server);
-        var operation = new Operation(async (client, ct) =>
+        var operation = new Operation(async (client, _, ct) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, endpoints.Introspection) { Content = new FormUrlEncodedContent(form) };
             request.Headers.Authorization = basic;
@@ -69,11 +180,11 @@ internal static class Scenarios
         return operation;
     }
 
-    private static async Task<Operation> PrepareDiscoveryAsync(HttpClient http, ServerUnderTest server)
+    private static async Task<Operation> PrepareDiscoveryAsync(HttpClient http, ServerUnderTest server, int workers)
     {
         var endpoints = await Endpoints.ReadAsync(http, server);
         var discovery = new Uri(server.Origin, ".well-known/openid-configuration");
-        var operation = new Operation(async (client, ct) =>
+        var operation = new Operation(async (client, _, ct) =>
         {
             // What a relying party does on start-up or key rollover: the document, then the key set.
             using var first = await client.GetAsync(discovery, ct);
@@ -117,19 +228,20 @@ internal static class Scenarios
 
     private static async Task EnsureWorksAsync(HttpClient http, Operation operation, ServerUnderTest server, string what)
     {
-        if (!await operation(http, CancellationToken.None))
+        if (!await operation(http, 0, CancellationToken.None))
         {
             throw new InvalidOperationException($"{server.Name}: a single {what} request did not succeed; see the server log");
         }
     }
 
-    private sealed record Endpoints(Uri Token, Uri? Introspection, Uri Jwks)
+    private sealed record Endpoints(Uri Authorization, Uri Token, Uri? Introspection, Uri Jwks)
     {
         public static async Task<Endpoints> ReadAsync(HttpClient http, ServerUnderTest server)
         {
             using var document = JsonDocument.Parse(await http.GetStringAsync(new Uri(server.Origin, ".well-known/openid-configuration")));
             var root = document.RootElement;
             return new Endpoints(
+                new Uri(root.GetProperty("authorization_endpoint").GetString()!),
                 new Uri(root.GetProperty("token_endpoint").GetString()!),
                 root.TryGetProperty("introspection_endpoint", out var introspection) ? new Uri(introspection.GetString()!) : null,
                 new Uri(root.GetProperty("jwks_uri").GetString()!));

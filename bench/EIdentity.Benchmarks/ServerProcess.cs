@@ -3,8 +3,17 @@ using System.Globalization;
 namespace EIdentity.Benchmarks;
 
 /// <summary>A server under test, known by its base address and the process that serves it.</summary>
-internal sealed record ServerUnderTest(string Name, Uri Origin, int ProcessId, string ClientId, string ClientSecret)
+internal sealed record ServerUnderTest(string Name, Uri Origin, int ProcessId, string ClientId, string ClientSecret, string RedirectUri)
 {
+    /// <summary>What this server stores, and where, in this run (for the report).</summary>
+    public required string Storage { get; init; }
+
+    /// <summary>EIdentity: the activation code of the bench citizen, whose sign-in starts the SSO session.</summary>
+    public string? ActivationCode { get; init; }
+
+    /// <summary>The <c>prompt</c> an authorization request needs for <c>offline_access</c> to be granted.</summary>
+    public string? OfflineAccessPrompt { get; init; }
+
     /// <summary>Resource indicators (RFC 8707) to send, per scenario; EIdentity needs none.</summary>
     public string? JwtResource { get; init; }
 
