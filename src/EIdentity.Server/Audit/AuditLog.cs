@@ -17,20 +17,47 @@ internal sealed record AuditVerification(long RowsChecked, long? FirstBrokenSequ
 
 /// <summary>
 /// Appends hash-chained rows to the audit log. Each append runs in its own unit of work, after the
-/// action it records has been saved; concurrent appends from several nodes race for the next
-/// sequence number and the loser retries, so the chain has no gaps and no forks.
+/// action it records has been saved. The chain has one tail, so appends queue: one at a time on a
+/// node (a semaphore) and, on PostgreSQL, one at a time across nodes (a transaction-scoped advisory
+/// lock taken before the tail is read). Should two writers still meet (two processes on one SQLite
+/// file), the unique sequence number refuses the second and it retries; no gaps, no forks.
 /// </summary>
-internal sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider time, ILogger<AuditLog> logger)
+internal sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider time, ILogger<AuditLog> logger) : IDisposable
 {
     public const string GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
     private const int MaxAttempts = 20;
 
+    // Any fixed 64-bit key, the same on every node: "EIDAUDIT" in ASCII.
+    private const long ChainLockKey = 0x4549_4441_5544_4954;
+    private readonly SemaphoreSlim _appending = new(1, 1);
+
+    public void Dispose() => _appending.Dispose();
+
     public async Task RecordAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    {
+        await _appending.WaitAsync(cancellationToken);
+        try
+        {
+            await AppendAsync(entry, cancellationToken);
+        }
+        finally
+        {
+            _appending.Release();
+        }
+    }
+
+    private async Task AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<EIdentityDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (db.Database.IsNpgsql())
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ChainLockKey})", cancellationToken);
+            }
+
             var last = await db.AuditEvents.AsNoTracking().OrderByDescending(e => e.Sequence)
                 .Select(e => new { e.Sequence, e.Hash }).FirstOrDefaultAsync(cancellationToken);
             var row = new AuditEvent
@@ -49,6 +76,7 @@ internal sealed partial class AuditLog(IServiceScopeFactory scopes, TimeProvider
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
                 LogRecorded(logger, row.Sequence, row.Type, row.PersonId);
                 return;
             }
