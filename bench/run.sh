@@ -10,7 +10,7 @@
 # 3 (refresh-token rotation), 4 (introspection) and 5 (discovery + JWKS) against both, with 2 and
 # 16 connections, and prints Markdown tables. Needs the .NET 10 SDK, Node.js 20+ with npm, sqlite3.
 #
-# Settings (environment): BENCH_WARMUP (s, default 5), BENCH_DURATION (s, default 10),
+# Settings (environment): BENCH_SERVER_WARMUP (s per server before measuring, default 60), BENCH_WARMUP (s, default 5), BENCH_DURATION (s, default 10),
 # BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 2,16), BENCH_SCENARIOS (default all five:
 # client-credentials,code-flow,refresh,introspection,discovery-jwks), BENCH_OUT (Markdown file for
 # the tables, default bench-results.md in the current directory), BENCH_DATABASE (sqlite, the
@@ -244,7 +244,7 @@ dotnet "$work_dir/loadgen/EIdentity.Benchmarks.dll" \
     --client-id "$client_id" --client-secret "$client_secret" --redirect-uri "$redirect_uri" \
     --activation-code "$activation_code" --mode "$mode" --ours-storage "$ours_storage" --theirs-storage "$theirs_storage" \
     --theirs-jwt-resource "urn:eidentity-bench:jwt-api" --theirs-opaque-resource "urn:eidentity-bench:opaque-api" \
-    --connections "${BENCH_CONNECTIONS:-2,16}" --warmup "${BENCH_WARMUP:-5}" --duration "${BENCH_DURATION:-10}" \
+    --server-warmup "${BENCH_SERVER_WARMUP:-60}" --connections "${BENCH_CONNECTIONS:-2,16}" --warmup "${BENCH_WARMUP:-5}" --duration "${BENCH_DURATION:-10}" \
     --runs "${BENCH_RUNS:-3}" --clock-ticks "$(getconf CLK_TCK)" \
     --scenarios "${BENCH_SCENARIOS:-client-credentials,code-flow,refresh,introspection,discovery-jwks}" \
     --out "$out_file" || load_status=$?

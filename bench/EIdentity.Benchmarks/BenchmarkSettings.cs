@@ -5,6 +5,7 @@ namespace EIdentity.Benchmarks;
 internal sealed record BenchmarkSettings(
     IReadOnlyList<ServerUnderTest> Servers,
     IReadOnlyList<int> Connections,
+    TimeSpan ServerWarmUp,
     TimeSpan WarmUp,
     TimeSpan Duration,
     int Runs,
@@ -19,7 +20,7 @@ internal sealed record BenchmarkSettings(
                                     --activation-code <code> --mode <text>
                                     --ours-storage <text> --theirs-storage <text>
                                     --theirs-jwt-resource <uri> --theirs-opaque-resource <uri>
-                                    [--connections 2,16] [--warmup 5] [--duration 10] [--runs 3]
+                                    [--server-warmup 60] [--connections 2,16] [--warmup 5] [--duration 10] [--runs 3]
                                     [--clock-ticks 100] [--scenarios client-credentials,code-flow,refresh,introspection,discovery-jwks]
                                     [--out <file.md>]
         Both servers have a confidential client with this id, secret (client_secret_basic) and
@@ -72,6 +73,7 @@ internal sealed record BenchmarkSettings(
         return new BenchmarkSettings(
             servers,
             [.. (Get("connections") ?? "2,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture))],
+            TimeSpan.FromSeconds(Int("server-warmup", 60)),
             TimeSpan.FromSeconds(Int("warmup", 5)),
             TimeSpan.FromSeconds(Int("duration", 10)),
             Int("runs", 3),
