@@ -12,7 +12,7 @@ namespace EIdentity.Server.Oidc;
 /// milliseconds of CPU on every token and introspection request. A secret EIdentity generated
 /// carries 256 random bits: no one can guess it offline however fast the hash, so it is stored as
 /// HMAC-SHA-256 keyed with a per-secret random salt (microseconds). Every other secret keeps
-/// PBKDF2. See docs/adr/0010-fast-hash-for-generated-client-secrets.md.
+/// PBKDF2. See docs/adr/0010-cost-of-a-token-request.md.
 /// </remarks>
 internal static class ClientSecrets
 {
