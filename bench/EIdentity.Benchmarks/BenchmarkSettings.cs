@@ -19,7 +19,8 @@ internal sealed record BenchmarkSettings(
                                     --client-id <id> --client-secret <secret> --redirect-uri <uri>
                                     --activation-code <code> --mode <text>
                                     --ours-storage <text> --theirs-storage <text>
-                                    --theirs-jwt-resource <uri> --theirs-opaque-resource <uri>
+                                    --theirs-jwt-resource <uri> --theirs-opaque-resource <uri> --theirs-rs256-resource <uri>
+                                    --ours-rs256-client-id <id> --ours-rs256-client-secret <secret>
                                     [--server-warmup 60] [--connections 2,16] [--warmup 5] [--duration 10] [--runs 3]
                                     [--clock-ticks 100] [--scenarios client-credentials,code-flow,refresh,introspection,discovery-jwks]
                                     [--out <file.md>]
@@ -56,6 +57,8 @@ internal sealed record BenchmarkSettings(
             {
                 Storage = Get("ours-storage") ?? "",
                 ActivationCode = activationCode,
+                Rs256ClientId = Get("ours-rs256-client-id"),
+                Rs256ClientSecret = Get("ours-rs256-client-secret"),
             },
             new("oidc-provider", new Uri(theirs.TrimEnd('/') + "/"), Int("theirs-pid", 0), clientId, secret, redirectUri)
             {
@@ -63,6 +66,7 @@ internal sealed record BenchmarkSettings(
                 OfflineAccessPrompt = "consent",
                 JwtResource = Get("theirs-jwt-resource"),
                 IntrospectableResource = Get("theirs-opaque-resource"),
+                Rs256Resource = Get("theirs-rs256-resource"),
             },
         };
         if (servers.Any(s => s.ProcessId <= 0))

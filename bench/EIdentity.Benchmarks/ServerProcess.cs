@@ -18,6 +18,14 @@ internal sealed record ServerUnderTest(string Name, Uri Origin, int ProcessId, s
     public string? JwtResource { get; init; }
 
     public string? IntrospectableResource { get; init; }
+
+    /// <summary>oidc-provider: the resource whose JWT access tokens are RS256.</summary>
+    public string? Rs256Resource { get; init; }
+
+    /// <summary>EIdentity: a second client registered with <c>--access-token-alg RS256</c>.</summary>
+    public string? Rs256ClientId { get; init; }
+
+    public string? Rs256ClientSecret { get; init; }
 }
 
 /// <summary>

@@ -16,6 +16,9 @@ internal static class SingleSignOn
 {
     private static readonly ConcurrentDictionary<string, Task<CookieContainer>> Jars = new();
 
+    /// <summary>Drops the remembered browser: the next call signs in again.</summary>
+    public static void Forget(ServerUnderTest server) => Jars.TryRemove(server.Name, out _);
+
     /// <summary>The <c>Cookie</c> header the signed-in browser sends to the authorization endpoint.</summary>
     public static async Task<string> CookieHeaderAsync(ServerUnderTest server, Uri authorizationEndpoint)
     {

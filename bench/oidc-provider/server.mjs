@@ -35,6 +35,8 @@ const rsa = generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey;
 // kind it can introspect. Scenarios 1-3 get an ES256 JWT like ours (the default resource).
 export const JwtResource = 'urn:eidentity-bench:jwt-api';
 export const OpaqueResource = 'urn:eidentity-bench:opaque-api';
+// Scenario 1b: the same client, RS256 JWT access tokens (EIdentity: a client registered for RS256).
+export const Rs256Resource = 'urn:eidentity-bench:jwt-api-rs256';
 
 // The one citizen of the benchmark; the SSO session is this account's.
 const findAccount = async (ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) });
@@ -72,6 +74,9 @@ const provider = new Provider(issuer, {
             getResourceServerInfo: async (ctx, resourceIndicator) => {
                 if (resourceIndicator === JwtResource) {
                     return { scope: '', audience: resourceIndicator, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+                }
+                if (resourceIndicator === Rs256Resource) {
+                    return { scope: '', audience: resourceIndicator, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
                 }
                 if (resourceIndicator === OpaqueResource) {
                     return { scope: '', audience: resourceIndicator, accessTokenFormat: 'opaque' };

@@ -37,6 +37,7 @@ internal static class ServerCommands
                           --redirect-uri <uri>... [--post-logout-uri <uri>...] [--scope <scope>...]
                           [--sector <sector id>] [--client-credentials]
                           [--backchannel-logout-uri <uri>] [--first-party] [--minimum-acr <acr>]
+                          [--access-token-alg ES256|RS256]
                                         register or update a portal (scopes: openid profile offline_access national_id;
                                         eid.admin for an admin client: --client-credentials, no redirect URI);
                                         --first-party skips the consent screen, --minimum-acr refuses
@@ -295,6 +296,7 @@ internal static class ServerCommands
             BackchannelLogoutUri = args.Optional("backchannel-logout-uri"),
             FirstParty = args.Flag("first-party"),
             MinimumAcr = args.Optional("minimum-acr"),
+            AccessTokenAlgorithm = args.Optional("access-token-alg"),
         };
 
         var result = await services.GetRequiredService<PortalRegistry>().RegisterAsync(registration);

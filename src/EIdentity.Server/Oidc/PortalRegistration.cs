@@ -60,6 +60,12 @@ internal sealed class PortalRegistration
     /// </summary>
     public string? MinimumAcr { get; set; }
 
+    /// <summary>
+    /// How this portal's access tokens are signed: <c>ES256</c> (default) or <c>RS256</c>, for
+    /// APIs whose JWT libraries cannot verify EC signatures.
+    /// </summary>
+    public string? AccessTokenAlgorithm { get; set; }
+
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(ClientId) || ClientId.Length > 100 || !ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -118,6 +124,11 @@ internal sealed class PortalRegistration
         if (AllowClientCredentials && !IsConfidential)
         {
             yield return "client credentials need a confidential client (a secret or a key set)";
+        }
+
+        if (AccessTokenAlgorithm is { Length: > 0 } algorithm && algorithm is not ("ES256" or "RS256"))
+        {
+            yield return $"access token algorithm '{algorithm}': ES256 (default) or RS256";
         }
 
         if (JsonWebKeySet is { Length: > 0 } keySet && PortalKeySet.Check(keySet) is { } problem)

@@ -21,6 +21,11 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
     private const string SectorProperty = "sector_identifier";
     private const string BackchannelLogoutProperty = "backchannel_logout_uri";
     private const string MinimumAcrProperty = "minimum_acr";
+    private const string AccessTokenAlgorithmProperty = "access_token_alg";
+
+    /// <summary>The access-token algorithm a portal registered (<c>RS256</c>), or null for the default ES256.</summary>
+    public static string? AccessTokenAlgorithm(IReadOnlyDictionary<string, JsonElement> properties) =>
+        properties.TryGetValue(AccessTokenAlgorithmProperty, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     public async Task<PortalRegistrationResult> RegisterAsync(PortalRegistration registration, CancellationToken cancellationToken = default)
     {
@@ -149,6 +154,11 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
         if (!string.IsNullOrWhiteSpace(registration.BackchannelLogoutUri))
         {
             descriptor.Properties[BackchannelLogoutProperty] = JsonSerializer.SerializeToElement(registration.BackchannelLogoutUri);
+        }
+
+        if (registration.AccessTokenAlgorithm == Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256)
+        {
+            descriptor.Properties[AccessTokenAlgorithmProperty] = JsonSerializer.SerializeToElement(registration.AccessTokenAlgorithm);
         }
 
         if (!string.IsNullOrWhiteSpace(registration.MinimumAcr))

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -36,30 +37,37 @@ internal sealed class ConfigureTokenKeys(ServerKeyStore store) : IConfigureOptio
 }
 
 /// <summary>
-/// Access tokens are signed with ES256 (fast to sign and verify); identity tokens with RS256,
-/// the algorithm every OpenID Connect relying party must accept (OIDC Core 15.1) and the
-/// default of OIDC Dynamic Client Registration's <c>id_token_signed_response_alg</c>.
+/// Access tokens are signed with ES256 (fast to sign and verify) unless the portal registered
+/// RS256 for its APIs (<c>--access-token-alg RS256</c>, for resource servers whose libraries lack
+/// EC; every RS256 signature costs about eleven ES256 ones). Identity tokens are RS256, the
+/// algorithm every OpenID Connect relying party must accept (OIDC Core 15.1) and the default of
+/// OIDC Dynamic Client Registration's <c>id_token_signed_response_alg</c>.
 /// </summary>
-internal sealed class SelectSigningCredentials : IOpenIddictServerHandler<GenerateTokenContext>
+internal sealed class SelectSigningCredentials(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<GenerateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
-            .UseSingletonHandler<SelectSigningCredentials>()
+            .UseScopedHandler<SelectSigningCredentials>()
             .SetOrder(OpenIddictServerHandlers.Protection.AttachSecurityCredentials.Descriptor.Order + 1)
             .SetType(OpenIddictServerHandlerType.Custom)
             .Build();
 
-    public ValueTask HandleAsync(GenerateTokenContext context)
+    public async ValueTask HandleAsync(GenerateTokenContext context)
     {
-        var wanted = context.TokenType == TokenTypeIdentifiers.IdentityToken
-            ? SecurityAlgorithms.RsaSha256
-            : SecurityAlgorithms.EcdsaSha256;
+        var wanted = context.TokenType switch
+        {
+            TokenTypeIdentifiers.IdentityToken => SecurityAlgorithms.RsaSha256,
+            // The application was loaded when the client was authenticated: this read hits OpenIddict's per-request cache.
+            TokenTypeIdentifiers.AccessToken when context.Request?.ClientId is { } clientId
+                && await applications.FindByClientIdAsync(clientId, context.CancellationToken) is { } application
+                && PortalRegistry.AccessTokenAlgorithm(await applications.GetPropertiesAsync(application, context.CancellationToken)) == SecurityAlgorithms.RsaSha256
+                => SecurityAlgorithms.RsaSha256,
+            _ => SecurityAlgorithms.EcdsaSha256,
+        };
         if (context.SigningCredentials?.Algorithm != wanted
             && context.Options.SigningCredentials.FirstOrDefault(c => c.Algorithm == wanted) is { } credentials)
         {
             context.SigningCredentials = credentials;
         }
-
-        return ValueTask.CompletedTask;
     }
 }

@@ -152,7 +152,32 @@ public sealed class ClientAuthenticationTests(OidcServerFixture fixture) : IClas
         Assert.Contains("client_secret_basic", methods);
     }
 
-    private async Task<TestPortal> RegisterServiceAsync(string? secret = null, string? keySet = null)
+    [Fact]
+    public async Task Portal_registered_for_rs256_gets_rs256_access_tokens_and_others_keep_es256()
+    {
+        var rsaService = await RegisterServiceAsync(secret: ClientSecrets.Generate(), accessTokenAlgorithm: "RS256");
+        var ecService = await RegisterServiceAsync(secret: ClientSecrets.Generate());
+        using var rsa = new PortalBackChannel(_server, rsaService);
+        using var ec = new PortalBackChannel(_server, ecService);
+
+        var rsaToken = (await rsa.ClientCredentialsAsync()).AccessToken;
+        var ecToken = (await ec.ClientCredentialsAsync()).AccessToken;
+
+        Assert.Equal("RS256", TokenResponse.Header(rsaToken).GetProperty("alg").GetString());
+        Assert.Equal("ES256", TokenResponse.Header(ecToken).GetProperty("alg").GetString());
+        using var http = _server.CreateClient();
+        var keys = new JsonWebKeySet(await http.GetStringAsync("/.well-known/jwks"));
+        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(rsaToken, new TokenValidationParameters
+        {
+            IssuerSigningKeys = keys.GetSigningKeys(),
+            ValidIssuer = EIdentityServerFactory.Origin + "/",
+            ValidAudience = rsaService.ClientId,
+            ValidTypes = ["at+jwt"],
+        });
+        Assert.True(validation.IsValid, validation.Exception?.Message);
+    }
+
+    private async Task<TestPortal> RegisterServiceAsync(string? secret = null, string? keySet = null, string? accessTokenAlgorithm = null)
     {
         var clientId = "svc-" + Guid.NewGuid().ToString("N")[..10];
         await using var scope = _server.Services.CreateAsyncScope();
@@ -163,6 +188,7 @@ public sealed class ClientAuthenticationTests(OidcServerFixture fixture) : IClas
             ClientSecret = secret,
             JsonWebKeySet = keySet,
             AllowClientCredentials = true,
+            AccessTokenAlgorithm = accessTokenAlgorithm,
         });
         Assert.True(result.Succeeded, string.Join("; ", result.Errors));
         return new TestPortal(clientId, secret, "Dịch vụ thử", null, null, ["openid"]);
