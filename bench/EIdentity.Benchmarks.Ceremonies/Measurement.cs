@@ -17,7 +17,8 @@ internal interface ICeremonyWorker : IAsyncDisposable
 /// <param name="Target">Operations per CPU-second the issue asks for.</param>
 internal sealed record Scenario(string Name, bool[] Timed, double Target, Func<int, int, Task<ICeremonyWorker>> CreateWorkerAsync);
 
-internal sealed record RunResult(long Operations, TimeSpan Cpu, TimeSpan Wall, double P50Ms, double P99Ms)
+/// <param name="KernelCpu">The part of <paramref name="Cpu"/> spent in the kernel (system calls: file and socket I/O, fsync).</param>
+internal sealed record RunResult(long Operations, TimeSpan Cpu, TimeSpan KernelCpu, TimeSpan Wall, double P50Ms, double P99Ms)
 {
     public double PerCpuSecond => Operations / Cpu.TotalSeconds;
 
@@ -34,6 +35,7 @@ internal static class Measurement
     public static async Task<RunResult> RunAsync(IReadOnlyList<ICeremonyWorker> workers, bool[] timed, int batch, TimeSpan duration)
     {
         var cpu = TimeSpan.Zero;
+        var kernel = TimeSpan.Zero;
         var wall = TimeSpan.Zero;
         long operations = 0;
         var latencies = new List<double>();
@@ -48,7 +50,7 @@ internal static class Measurement
             for (var phase = 0; phase < timed.Length; phase++)
             {
                 var counted = timed[phase];
-                var cpuBefore = ProcessCpu();
+                var (cpuBefore, kernelBefore) = ProcessCpu();
                 var started = Stopwatch.GetTimestamp();
                 var current = phase;
                 await Task.WhenAll(workers.Select((worker, index) => Task.Run(async () =>
@@ -67,7 +69,9 @@ internal static class Measurement
                 if (counted)
                 {
                     wall += Stopwatch.GetElapsedTime(started);
-                    cpu += ProcessCpu() - cpuBefore;
+                    var (cpuAfter, kernelAfter) = ProcessCpu();
+                    cpu += cpuAfter - cpuBefore;
+                    kernel += kernelAfter - kernelBefore;
                 }
             }
 
@@ -79,13 +83,13 @@ internal static class Measurement
         }
 
         latencies.Sort();
-        return new RunResult(operations, cpu, wall, Percentile(latencies, 0.50), Percentile(latencies, 0.99));
+        return new RunResult(operations, cpu, kernel, wall, Percentile(latencies, 0.50), Percentile(latencies, 0.99));
     }
 
-    private static TimeSpan ProcessCpu()
+    private static (TimeSpan Total, TimeSpan Kernel) ProcessCpu()
     {
         using var process = Process.GetCurrentProcess();
-        return process.TotalProcessorTime;
+        return (process.TotalProcessorTime, process.PrivilegedProcessorTime);
     }
 
     private static double Percentile(List<double> sorted, double p) =>
