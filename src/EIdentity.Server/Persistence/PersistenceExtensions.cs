@@ -20,13 +20,10 @@ internal static partial class PersistenceExtensions
         string ConnectionString(IServiceProvider services) =>
             services.GetRequiredService<IOptions<PersistenceOptions>>().Value.ResolveConnectionString(contentRoot);
 
-        // The context options are built once (optionsLifetime singleton), not for every request's
-        // scope: building them and finding EF Core's internal services for them again cost more than
-        // a simple query does.
         builder.Services.AddDbContext<SqliteEIdentityDbContext>((services, db) =>
-            db.UseSqlite(ConnectionString(services)).UseOpenIddict(), optionsLifetime: ServiceLifetime.Singleton);
+            db.UseSqlite(ConnectionString(services)).UseOpenIddict());
         builder.Services.AddDbContext<PostgreSqlEIdentityDbContext>((services, db) =>
-            db.UseNpgsql(ConnectionString(services)).UseOpenIddict(), optionsLifetime: ServiceLifetime.Singleton);
+            db.UseNpgsql(ConnectionString(services)).UseOpenIddict());
         builder.Services.AddScoped<EIdentityDbContext>(services =>
             services.GetRequiredService<IOptions<PersistenceOptions>>().Value.Provider == DatabaseProvider.PostgreSql
                 ? services.GetRequiredService<PostgreSqlEIdentityDbContext>()
