@@ -24,15 +24,17 @@ work_dir=$(mktemp -d /tmp/eidentity-ceremonies.XXXXXX)
 trap 'rm -rf "$work_dir"' EXIT
 
 echo "Building in Release (log: $work_dir/build.log)..." >&2
-if ! dotnet publish "$bench_dir/EIdentity.Benchmarks.Ceremonies" -c Release \
-    --artifacts-path "$work_dir/artifacts" -o "$work_dir/bench" >"$work_dir/build.log" 2>&1; then
+# Built, not published: the build output carries MvcTestingAppManifest.json, which points the
+# in-process host at src/EIdentity.Server as its content root (appsettings, certs/ paths).
+if ! dotnet build "$bench_dir/EIdentity.Benchmarks.Ceremonies" -c Release \
+    --artifacts-path "$work_dir/artifacts" >"$work_dir/build.log" 2>&1; then
     tail -n 30 "$work_dir/build.log" >&2
     echo "Build failed." >&2
     exit 1
 fi
 
 export BENCH_POSTGRES="${BENCH_POSTGRES:-}"
-dotnet "$work_dir/bench/EIdentity.Benchmarks.Ceremonies.dll" \
+dotnet "$work_dir/artifacts/bin/EIdentity.Benchmarks.Ceremonies/release/EIdentity.Benchmarks.Ceremonies.dll" \
     --runs "${BENCH_RUNS:-3}" \
     --duration "${BENCH_DURATION:-5}" \
     --warmup "${BENCH_WARMUP:-5}" \
