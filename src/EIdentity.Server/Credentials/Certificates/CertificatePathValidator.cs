@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
@@ -41,6 +43,13 @@ internal static class CertificatePathValidator
         X509Extensions.ExtendedKeyUsage.Id,
     };
 
+    private static readonly ConditionalWeakTable<X509Certificate2, BcCertificate> ParsedCas = new();
+
+    // Whether a CA certificate's signature verifies with another CA certificate's key: a fact about
+    // two fixed certificates, so it is kept for as long as both objects live. Never kept for the
+    // certificate being validated, whose signature is checked on every call.
+    private static readonly ConditionalWeakTable<BcCertificate, ConcurrentDictionary<BcCertificate, bool>> CaSignatures = new();
+
     public static Task<CertificateValidationResult> ValidateAsync(
         X509Certificate2 leaf,
         IReadOnlyList<X509Certificate2> trustAnchors,
@@ -70,20 +79,24 @@ internal static class CertificatePathValidator
             return CertificateValidationResult.Invalid("The certificate could not be read as an X.509 certificate.");
         }
 
-        var anchors = trustAnchors.Select(Parse).OfType<BcCertificate>().ToList();
+        // The CA certificates are parsed once per certificate object (the trust store keeps its own),
+        // so their public keys and BouncyCastle's precomputed tables for them serve every sign-in.
+        var supplied = new Dictionary<BcCertificate, X509Certificate2>(ReferenceEqualityComparer.Instance);
+        var anchors = ParseCas(trustAnchors, supplied);
         if (anchors.Count == 0)
         {
             return CertificateValidationResult.Invalid("No trust anchor was supplied, so no certificate can be trusted.");
         }
 
-        var cas = intermediates.Select(Parse).OfType<BcCertificate>().ToList();
-        var chain = Chain(target, anchors, cas, at, out var chainProblem);
+        var cas = ParseCas(intermediates, supplied);
+        var signatures = new Signatures(supplied);
+        var chain = Chain(target, anchors, cas, at, signatures, out var chainProblem);
         if (chain is null)
         {
             return CertificateValidationResult.Invalid(chainProblem!);
         }
 
-        var problem = Explain(chain, at, options) ?? ValidateWithBouncyCastle(chain, anchors, at);
+        var problem = Explain(chain, at, options, signatures) ?? ValidateWithBouncyCastle(chain, anchors, at);
         if (problem is not null)
         {
             return CertificateValidationResult.Invalid(problem);
@@ -122,13 +135,36 @@ internal static class CertificatePathValidator
         }
 
         var path = new List<X509Certificate2>(chain.Count) { leaf };
-        path.AddRange(chain.Skip(1).Select(c => X509CertificateLoader.LoadCertificate(c.GetEncoded())));
+        // The caller's certificate objects, copied (a handle reference, not a parse): the caller may dispose its own.
+        path.AddRange(chain.Skip(1).Select(c => new X509Certificate2(supplied[c])));
         // Every decision says why: which evidence decided, and what was not checked (fail-open).
         var checkedBy = sources.Count > 0 ? $" Revocation status came from {string.Join(", ", sources)}." : "";
         return new CertificateValidationResult(
             true,
             $"The certificate chains to a trust anchor, and no certificate in its path is expired, misused or revoked.{checkedBy}{string.Concat(notes)}",
             path);
+    }
+
+    private static List<BcCertificate> ParseCas(IReadOnlyList<X509Certificate2> certificates, Dictionary<BcCertificate, X509Certificate2> supplied)
+    {
+        var parsed = new List<BcCertificate>(certificates.Count);
+        foreach (var certificate in certificates)
+        {
+            if (!ParsedCas.TryGetValue(certificate, out var ca))
+            {
+                if (Parse(certificate) is not { } fresh)
+                {
+                    continue;
+                }
+
+                ca = ParsedCas.GetValue(certificate, _ => fresh);
+            }
+
+            parsed.Add(ca);
+            supplied[ca] = certificate;
+        }
+
+        return parsed;
     }
 
     private static BcCertificate? Parse(X509Certificate2 certificate)
@@ -145,13 +181,13 @@ internal static class CertificatePathValidator
 
     // RFC 5280 6.1 (and 3.2): the path runs from the certificate up to a trust anchor, each
     // certificate's issuer name being the next one's subject name.
-    private static List<BcCertificate>? Chain(BcCertificate target, List<BcCertificate> anchors, List<BcCertificate> cas, DateTimeOffset at, out string? problem)
+    private static List<BcCertificate>? Chain(BcCertificate target, List<BcCertificate> anchors, List<BcCertificate> cas, DateTimeOffset at, Signatures signatures, out string? problem)
     {
         var chain = new List<BcCertificate> { target };
         while (true)
         {
             var current = chain[^1];
-            if (Pick(anchors.Where(a => a.SubjectDN.Equivalent(current.IssuerDN, true)), current, at) is { } anchor)
+            if (Pick(anchors.Where(a => a.SubjectDN.Equivalent(current.IssuerDN, true)), current, at, signatures) is { } anchor)
             {
                 chain.Add(anchor);
                 problem = null;
@@ -164,7 +200,7 @@ internal static class CertificatePathValidator
                 return null;
             }
 
-            var issuer = Pick(cas.Where(c => c.SubjectDN.Equivalent(current.IssuerDN, true) && !chain.Contains(c)), current, at);
+            var issuer = Pick(cas.Where(c => c.SubjectDN.Equivalent(current.IssuerDN, true) && !chain.Contains(c)), current, at, signatures);
             if (issuer is null)
             {
                 problem = chain.Count == 1
@@ -177,16 +213,16 @@ internal static class CertificatePathValidator
         }
     }
 
-    private static BcCertificate? Pick(IEnumerable<BcCertificate> candidates, BcCertificate subject, DateTimeOffset at)
+    private static BcCertificate? Pick(IEnumerable<BcCertificate> candidates, BcCertificate subject, DateTimeOffset at, Signatures signatures)
     {
         var list = candidates.ToList();
-        return list.FirstOrDefault(c => Verifies(subject, c) && IsWithinValidity(c, at))
-            ?? list.FirstOrDefault(c => Verifies(subject, c))
+        return list.FirstOrDefault(c => signatures.Verify(subject, c) && IsWithinValidity(c, at))
+            ?? list.FirstOrDefault(c => signatures.Verify(subject, c))
             ?? list.FirstOrDefault();
     }
 
     /// <returns>Why the path is not valid, or <see langword="null"/> when these checks pass.</returns>
-    private static string? Explain(List<BcCertificate> chain, DateTimeOffset at, CertificateValidationOptions options)
+    private static string? Explain(List<BcCertificate> chain, DateTimeOffset at, CertificateValidationOptions options, Signatures signatures)
     {
         var n = chain.Count;
         for (var i = 0; i < n; i++)
@@ -196,7 +232,7 @@ internal static class CertificatePathValidator
             var isAnchor = i == n - 1;
 
             // RFC 5280 6.1.3 (a)(1): the signature verifies with the working public key (the issuer's).
-            if (!isAnchor && !Verifies(certificate, chain[i + 1]))
+            if (!isAnchor && !signatures.Verify(certificate, chain[i + 1]))
             {
                 return $"The signature on {Who(i, n)} does not verify with the public key of {Who(i + 1, n)}.";
             }
@@ -328,6 +364,30 @@ internal static class CertificatePathValidator
         catch (Exception e) when (IsBadInput(e))
         {
             return $"RFC 5280 path validation refused the certification path: {e.Message.TrimEnd('.')}.";
+        }
+    }
+
+    /// <summary>Signature checks of one validation: each pair is verified once, and a pair of supplied CA certificates once per process.</summary>
+    private sealed class Signatures(Dictionary<BcCertificate, X509Certificate2> supplied)
+    {
+        private readonly List<(BcCertificate Certificate, BcCertificate Issuer, bool Verifies)> _checked = [];
+
+        public bool Verify(BcCertificate certificate, BcCertificate issuer)
+        {
+            foreach (var done in _checked)
+            {
+                if (ReferenceEquals(done.Certificate, certificate) && ReferenceEquals(done.Issuer, issuer))
+                {
+                    return done.Verifies;
+                }
+            }
+
+            var verifies = supplied.ContainsKey(certificate) && supplied.ContainsKey(issuer)
+                ? CaSignatures.GetValue(certificate, _ => new ConcurrentDictionary<BcCertificate, bool>(ReferenceEqualityComparer.Instance))
+                    .GetOrAdd(issuer, key => Verifies(certificate, key))
+                : Verifies(certificate, issuer);
+            _checked.Add((certificate, issuer, verifies));
+            return verifies;
         }
     }
 
