@@ -11,7 +11,7 @@
 # 16 connections, and prints Markdown tables. Needs the .NET 10 SDK, Node.js 20+ with npm, sqlite3.
 #
 # Settings (environment): BENCH_SERVER_WARMUP (s per server before measuring, default 60), BENCH_WARMUP (s, default 5), BENCH_DURATION (s, default 10),
-# BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 2,16), BENCH_SCENARIOS (default all six:
+# BENCH_CEREMONIES (0 skips scenarios 6 and 7, bench/ceremonies.sh), BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 2,16), BENCH_SCENARIOS (default all six:
 # client-credentials,client-credentials-rs256,code-flow,refresh,introspection,discovery-jwks), BENCH_OUT (Markdown file for
 # the tables, default bench-results.md in the current directory), BENCH_DATABASE (sqlite, the
 # default, or postgresql), BENCH_POSTGRES (with postgresql: an Npgsql connection string without
@@ -268,6 +268,18 @@ if ((load_status > 1)); then
     exit "$load_status"
 fi
 echo "Bench: table written to $out_file"
+
+# Scenarios 6 and 7 (passkey assertion, certificate validation) run in process on the server's own
+# host and a fresh database (bench/ceremonies.sh); their table is appended to the same file.
+if [[ ${BENCH_CEREMONIES:-1} != 0 ]]; then
+    stop "$server_pid"
+    stop "$provider_pid"
+    ceremonies_postgres=""
+    [[ $database == postgresql ]] && ceremonies_postgres="$postgres;Database=postgres"
+    echo "Bench: scenarios 6 and 7 (bench/ceremonies.sh)"
+    BENCH_POSTGRES="$ceremonies_postgres" BENCH_OUT="$work_dir/ceremonies.md" bash "$bench_dir/ceremonies.sh"
+    { echo; cat "$work_dir/ceremonies.md"; } >>"$out_file"
+fi
 if ((load_status != 0)); then
     echo "Bench: some operations failed (see the Failed column); logs are kept" >&2
     exit "$load_status"
