@@ -148,7 +148,8 @@ internal static class SingleSignOn
             }
 
             using var document = JsonDocument.Parse(started);
-            var credential = SoftwareKey.Register(document.RootElement.GetProperty("options").GetRawText(), server.Origin.GetLeftPart(UriPartial.Authority));
+            using var key = new EIdentity.Benchmarks.Ceremonies.SoftwareAuthenticator(server.Origin.GetLeftPart(UriPartial.Authority));
+            var credential = key.Register(document.RootElement.GetProperty("options").GetRawText());
             var body = $$"""{"ceremonyId":{{JsonSerializer.Serialize(document.RootElement.GetProperty("ceremonyId").GetString())}},"credential":{{credential}},"returnUrl":null}""";
             using var finished = await browser.PostAsync(new Uri(server.Origin, "api/passkeys/registration"), new StringContent(body, Encoding.UTF8, "application/json"));
             if (!finished.IsSuccessStatusCode)
