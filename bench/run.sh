@@ -11,7 +11,7 @@
 # 16 connections, and prints Markdown tables. Needs the .NET 10 SDK, Node.js 20+ with npm, sqlite3.
 #
 # Settings (environment): BENCH_SERVER_WARMUP (s per server before measuring, default 60), BENCH_WARMUP (s, default 5), BENCH_DURATION (s, default 10),
-# BENCH_CEREMONIES (0 skips scenarios 6 and 7, bench/ceremonies.sh), BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 2,16), BENCH_SCENARIOS (default all six:
+# BENCH_KEEP (1 keeps the work directory with the servers' logs), BENCH_CEREMONIES (0 skips scenarios 6 and 7, bench/ceremonies.sh), BENCH_RUNS (default 3), BENCH_CONNECTIONS (default 2,16), BENCH_SCENARIOS (default all six:
 # client-credentials,client-credentials-rs256,code-flow,refresh,introspection,discovery-jwks), BENCH_OUT (Markdown file for
 # the tables, default bench-results.md in the current directory), BENCH_DATABASE (sqlite, the
 # default, or postgresql), BENCH_POSTGRES (with postgresql: an Npgsql connection string without
@@ -59,7 +59,7 @@ on_exit() {
         node "$bench_dir/oidc-provider/postgres-adapter.mjs" drop "$connection" || echo "could not drop the database of $connection" >&2
     done
     if ((status == 0)); then
-        rm -rf "$work_dir"
+        [[ ${BENCH_KEEP:-0} == 1 ]] && echo "Bench: logs kept in $work_dir/logs" >&2 || rm -rf "$work_dir"
     else
         for log in "$work_dir"/logs/*.log; do
             [[ -s $log ]] || continue

@@ -103,6 +103,7 @@ internal static class OidcExtensions
         builder.Services.AddSingleton<ServerKeyStore>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureTokenKeys>();
         builder.Services.AddSingleton<PairwiseSubjects>();
+        builder.Services.AddPortalRegistrationCache();
         builder.Services.AddScoped<PortalRegistry>();
         builder.Services.AddScoped<SignInClaims>();
         builder.Services.AddScoped<ConnectedPortals>();

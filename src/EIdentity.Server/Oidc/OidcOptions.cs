@@ -29,6 +29,14 @@ internal sealed class OidcOptions
     [Range(typeof(TimeSpan), "00:00:30", "00:30:00")]
     public TimeSpan PushedRequestLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a node reuses a portal registration it has read (its secret hash, redirect URIs,
+    /// permissions) before reading it again. A change made on this node applies at once; one made
+    /// with the CLI or on another node applies within this time. Zero: read on every request.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan PortalCacheLifetime { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Portals registered from configuration at start-up (created or updated).</summary>
     public List<PortalRegistration> Clients { get; set; } = [];
 }
