@@ -55,6 +55,13 @@ internal static class ServerCommands
                                         (exit 0 only when it would be)
           passkey metadata [--reload]   show the authenticator metadata and re-review registered keys
           audit verify                  recompute the audit log's hash chain
+          keys list                     the token signing keys: kid, algorithm, state, when each signs and retires
+          keys rotate [--publish-for <hh:mm:ss>] [--retire-now] [--officer <name>]
+                                        new ES256 and RS256 signing keys: published at once, signing after
+                                        --publish-for (default 01:00:00) so portals' JWKS caches have them;
+                                        the old keys stay published until their last refresh token expires.
+                                        --retire-now (after a compromise): the new keys sign at once and the
+                                        old ones are withdrawn, refusing every token they signed
           certificate verify <cert-file>... --trust-anchor <file>... [--intermediate <file>]...
                           [--crl <file>]... [--at <ISO 8601 time>] [--no-fetch]
                                         RFC 5280 path validation (signatures, validity, CA constraints,
@@ -83,7 +90,7 @@ internal static class ServerCommands
         variables (e.g. Database__Provider, Database__ConnectionString), as for the server.
         """;
 
-    private static readonly HashSet<string> Verbs = ["db", "identity", "organization", "client", "passkey", "audit", "certificate", "certs", "help", "--help", "-h"];
+    private static readonly HashSet<string> Verbs = ["db", "identity", "organization", "client", "passkey", "audit", "keys", "certificate", "certs", "help", "--help", "-h"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -147,6 +154,8 @@ internal static class ServerCommands
                 "certificate blocks" => await CertificateCommands.ListBlocksAsync(scope.ServiceProvider),
                 "organization create" => await CreateOrganizationAsync(scope.ServiceProvider, CommandArguments.Parse(rest, new HashSet<string>())),
                 "audit verify" => await PasskeyCommands.VerifyAuditAsync(scope.ServiceProvider),
+                "keys list" => await KeyCommands.ListAsync(scope.ServiceProvider),
+                "keys rotate" => await KeyCommands.RotateAsync(scope.ServiceProvider, CommandArguments.Parse(rest, KeyCommands.RotateFlags)),
                 _ => throw new CommandException($"unknown command '{verb}'"),
             };
         }

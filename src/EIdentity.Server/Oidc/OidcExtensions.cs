@@ -102,6 +102,10 @@ internal static class OidcExtensions
             });
         builder.Services.AddSingleton<ServerKeyStore>();
         builder.Services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureTokenKeys>();
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, ServerKeyChangeTokens<OpenIddictServerOptions>>();
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<OpenIddict.Validation.OpenIddictValidationOptions>, ServerKeyChangeTokens<OpenIddict.Validation.OpenIddictValidationOptions>>();
+        builder.Services.AddHostedService<ServerKeyRefresher>();
+        builder.Services.AddScoped<ServerKeyRotation>();
         builder.Services.AddSingleton<PairwiseSubjects>();
         builder.Services.AddPortalRegistrationCache();
         builder.Services.AddScoped<PortalRegistry>();

@@ -37,6 +37,13 @@ internal sealed class OidcOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan PortalCacheLifetime { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How often a node reads the server keys again, so that a key rotated with <c>keys rotate</c>
+    /// (on any node) is published and used here. Keep it well under the rotation's publication lead.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Portals registered from configuration at start-up (created or updated).</summary>
     public List<PortalRegistration> Clients { get; set; } = [];
 }

@@ -3,6 +3,8 @@ namespace EIdentity.Server.Oidc;
 /// <summary>
 /// Key material generated on first run and shared by every node through the database:
 /// token signing keys (ES256, RS256), the token encryption key and the pairwise-subject secret.
+/// Signing keys rotate (<c>keys rotate</c>): a new key is published before it signs, and the old
+/// one stays published until everything it signed has expired.
 /// </summary>
 internal sealed class ServerKey
 {
@@ -15,4 +17,12 @@ internal sealed class ServerKey
     public byte[] Material { get; set; } = [];
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When a signing key starts signing; until then it is only published. Null: since it was created.</summary>
+    public DateTimeOffset? ActivatesAt { get; set; }
+
+    /// <summary>When a signing key leaves the key set (nothing it signed is still valid). Null: not scheduled.</summary>
+    public DateTimeOffset? RetiresAt { get; set; }
+
+    public bool IsSigningKey => Kind is "ES256" or "RS256";
 }

@@ -1,29 +1,96 @@
+using System.Buffers.Text;
+using System.Data.Common;
 using System.Security.Cryptography;
 using EIdentity.Server.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Primitives;
+using Microsoft.IdentityModel.Tokens;
 
 namespace EIdentity.Server.Oidc;
+
+/// <summary>A signing key ready for OpenIddict: its row, its <c>kid</c> and the imported key.</summary>
+internal sealed record SigningKey(ServerKey Row, string KeyId, SecurityKey Key, string Algorithm)
+{
+    public DateTimeOffset ActivatesAt => Row.ActivatesAt ?? Row.CreatedAt;
+
+    public bool SignsAt(DateTimeOffset now) => ActivatesAt <= now;
+}
 
 /// <summary>
 /// Loads the server's keys from the database, generating each on first run. Two nodes starting
 /// together may both generate a key: the first insert wins and the other node reloads it.
+/// Signing keys are read again by <see cref="ServerKeyRefresher"/>: a key rotated on any node (or by
+/// the CLI) is published here within <c>Oidc:KeyRefreshInterval</c>, and OpenIddict's options are
+/// rebuilt with it (<see cref="GetChangeToken"/>).
 /// </summary>
-internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimeProvider time, ILogger<ServerKeyStore> logger)
+internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimeProvider time, ILogger<ServerKeyStore> logger) : IDisposable
 {
     public const string SigningEs256 = "signing-es256";
     public const string SigningRs256 = "signing-rs256";
     public const string EncryptionA256 = "encryption-a256kw";
     public const string PairwiseSecret = "pairwise-hmac";
 
-    private IReadOnlyDictionary<string, ServerKey>? _loaded;
+    private Loaded? _loaded;
+    private CancellationTokenSource _changed = new();
     private readonly Lock _gate = new();
 
-    public ServerKey Get(string id) => LoadAll()[id];
+    private sealed record Loaded(IReadOnlyDictionary<string, ServerKey> Keys, IReadOnlyList<SigningKey> Signing, string Fingerprint);
+
+    public ServerKey Get(string id) => Load().Keys[id];
 
     public Task<byte[]> GetPairwiseSecretAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(Get(PairwiseSecret).Material);
 
-    private IReadOnlyDictionary<string, ServerKey> LoadAll()
+    /// <summary>Every signing key not yet retired (pending, signing and retiring ones), newest activation first.</summary>
+    public IReadOnlyList<SigningKey> SigningKeys => Load().Signing;
+
+    /// <summary>The key that signs with <paramref name="algorithm"/> now: the newest one already active.</summary>
+    public SigningKey? Signer(string algorithm, DateTimeOffset now) =>
+        SigningKeys.FirstOrDefault(k => k.Algorithm == algorithm && k.SignsAt(now));
+
+    /// <summary>Fires when the set of published signing keys changes.</summary>
+    public IChangeToken GetChangeToken()
+    {
+        lock (_gate)
+        {
+            return new CancellationChangeToken(_changed.Token);
+        }
+    }
+
+    /// <summary>Reads the keys again; signals a change when a key was added, scheduled or retired.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = await ReadAsync(cancellationToken);
+        if (_loaded is { } current && current.Fingerprint == Fingerprint(rows, time.GetUtcNow()))
+        {
+            return;
+        }
+
+        var fresh = Build(rows);
+        CancellationTokenSource? signal = null;
+        lock (_gate)
+        {
+            var changed = _loaded is not null;
+            _loaded = fresh;
+            if (changed)
+            {
+                signal = _changed;
+                _changed = new CancellationTokenSource();
+            }
+        }
+
+        if (signal is not null)
+        {
+            var published = string.Join(", ", fresh.Signing.Select(k => k.KeyId));
+            LogKeysChanged(logger, published);
+            await signal.CancelAsync();
+            signal.Dispose();
+        }
+    }
+
+    public void Dispose() => _changed.Dispose();
+
+    private Loaded Load()
     {
         if (_loaded is { } loaded)
         {
@@ -32,8 +99,63 @@ internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimePr
 
         lock (_gate)
         {
-            return _loaded ??= LoadOrCreate();
+            return _loaded ??= Build(LoadOrCreate());
         }
+    }
+
+    private Loaded Build(Dictionary<string, ServerKey> rows)
+    {
+        var now = time.GetUtcNow();
+        var signing = Published(rows, now).Select(Import).ToList();
+        return new Loaded(rows, signing, Fingerprint(rows, now));
+    }
+
+    private static IEnumerable<ServerKey> Published(Dictionary<string, ServerKey> rows, DateTimeOffset now) =>
+        rows.Values
+            .Where(k => k.IsSigningKey && !(k.RetiresAt <= now))
+            .OrderByDescending(k => k.ActivatesAt ?? k.CreatedAt).ThenByDescending(k => k.CreatedAt);
+
+    private static string Fingerprint(Dictionary<string, ServerKey> rows, DateTimeOffset now) =>
+        string.Join(";", Published(rows, now).Select(k => $"{k.Id}|{k.ActivatesAt?.UtcTicks}|{k.RetiresAt?.UtcTicks}"));
+
+    internal static SigningKey Import(ServerKey row)
+    {
+        if (row.Kind == "ES256")
+        {
+            var ec = ECDsa.Create();
+            ec.ImportPkcs8PrivateKey(row.Material, out _);
+            var kid = KeyId("es256", ec.ExportSubjectPublicKeyInfo());
+            return new SigningKey(row, kid, new ECDsaSecurityKey(ec) { KeyId = kid }, SecurityAlgorithms.EcdsaSha256);
+        }
+
+        var rsa = RSA.Create();
+        rsa.ImportPkcs8PrivateKey(row.Material, out _);
+        var rsaKid = KeyId("rs256", rsa.ExportSubjectPublicKeyInfo());
+        return new SigningKey(row, rsaKid, new RsaSecurityKey(rsa) { KeyId = rsaKid }, SecurityAlgorithms.RsaSha256);
+    }
+
+    /// <summary>A key id derived from the public key: the same on every node, different for every key.</summary>
+    public static string KeyId(string prefix, byte[] material) =>
+        prefix + "-" + Base64Url.EncodeToString(SHA256.HashData(material).AsSpan(0, 9));
+
+    /// <summary>New private key material for a signing key of <paramref name="kind"/> (ES256 or RS256).</summary>
+    public static byte[] GenerateSigningMaterial(string kind)
+    {
+        if (kind == "ES256")
+        {
+            using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            return ec.ExportPkcs8PrivateKey();
+        }
+
+        using var rsa = RSA.Create(3072);
+        return rsa.ExportPkcs8PrivateKey();
+    }
+
+    private async Task<Dictionary<string, ServerKey>> ReadAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<EIdentityDbContext>();
+        return await db.ServerKeys.AsNoTracking().ToDictionaryAsync(k => k.Id, cancellationToken);
     }
 
     private Dictionary<string, ServerKey> LoadOrCreate()
@@ -42,8 +164,8 @@ internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimePr
         var db = scope.ServiceProvider.GetRequiredService<EIdentityDbContext>();
         var wanted = new (string Id, string Kind, Func<byte[]> Generate)[]
         {
-            (SigningEs256, "ES256", () => { using var k = ECDsa.Create(ECCurve.NamedCurves.nistP256); return k.ExportPkcs8PrivateKey(); }),
-            (SigningRs256, "RS256", () => { using var k = RSA.Create(3072); return k.ExportPkcs8PrivateKey(); }),
+            (SigningEs256, "ES256", () => GenerateSigningMaterial("ES256")),
+            (SigningRs256, "RS256", () => GenerateSigningMaterial("RS256")),
             (EncryptionA256, "A256KW", () => RandomNumberGenerator.GetBytes(32)),
             (PairwiseSecret, "HS256", () => RandomNumberGenerator.GetBytes(32)),
         };
@@ -70,4 +192,35 @@ internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimePr
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Generated server key {KeyId} ({Kind}) and stored it in the database.")]
     private static partial void LogKeyGenerated(ILogger logger, string keyId, string kind);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Signing keys changed; published now: {KeyIds}.")]
+    private static partial void LogKeysChanged(ILogger logger, string keyIds);
+}
+
+/// <summary>Reads the server keys again every <c>Oidc:KeyRefreshInterval</c>, so a rotation reaches every node.</summary>
+internal sealed partial class ServerKeyRefresher(ServerKeyStore store, TimeProvider time, Microsoft.Extensions.Options.IOptions<OidcOptions> options, ILogger<ServerKeyRefresher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.Value.KeyRefreshInterval, time, stoppingToken);
+                await store.RefreshAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is DbException or InvalidOperationException or CryptographicException)
+            {
+                // The database may be briefly unreachable; the keys already loaded keep working.
+                LogRefreshFailed(logger, e);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Could not read the server keys again; keeping the ones loaded.")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception);
 }

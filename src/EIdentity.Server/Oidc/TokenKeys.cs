@@ -1,4 +1,4 @@
-using System.Buffers.Text;
+using Microsoft.Extensions.Primitives;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -9,31 +9,33 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace EIdentity.Server.Oidc;
 
-/// <summary>Hands the persistent keys from <see cref="ServerKeyStore"/> to OpenIddict.</summary>
+/// <summary>
+/// Hands the persistent keys from <see cref="ServerKeyStore"/> to OpenIddict: every published
+/// signing key (OpenIddict lists them all in the JWKS and validates its own tokens with them) and
+/// the encryption key. Rebuilt whenever the store reports a rotation.
+/// </summary>
 internal sealed class ConfigureTokenKeys(ServerKeyStore store) : IConfigureOptions<OpenIddictServerOptions>
 {
     public void Configure(OpenIddictServerOptions options)
     {
-        var ec = ECDsa.Create();
-        ec.ImportPkcs8PrivateKey(store.Get(ServerKeyStore.SigningEs256).Material, out _);
-        var rsa = RSA.Create();
-        rsa.ImportPkcs8PrivateKey(store.Get(ServerKeyStore.SigningRs256).Material, out _);
-
-        options.SigningCredentials.Add(new SigningCredentials(
-            new ECDsaSecurityKey(ec) { KeyId = KeyId("es256", ec.ExportSubjectPublicKeyInfo()) },
-            SecurityAlgorithms.EcdsaSha256));
-        options.SigningCredentials.Add(new SigningCredentials(
-            new RsaSecurityKey(rsa) { KeyId = KeyId("rs256", rsa.ExportSubjectPublicKeyInfo()) },
-            SecurityAlgorithms.RsaSha256));
+        foreach (var key in store.SigningKeys)
+        {
+            options.SigningCredentials.Add(new SigningCredentials(key.Key, key.Algorithm));
+        }
 
         var encryption = store.Get(ServerKeyStore.EncryptionA256).Material;
         options.EncryptionCredentials.Add(new EncryptingCredentials(
-            new SymmetricSecurityKey(encryption) { KeyId = KeyId("enc", SHA256.HashData(encryption)) },
+            new SymmetricSecurityKey(encryption) { KeyId = ServerKeyStore.KeyId("enc", SHA256.HashData(encryption)) },
             SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
     }
+}
 
-    private static string KeyId(string prefix, byte[] material) =>
-        prefix + "-" + Base64Url.EncodeToString(SHA256.HashData(material).AsSpan(0, 9));
+/// <summary>OpenIddict's server and validation options are built again when the signing keys change.</summary>
+internal sealed class ServerKeyChangeTokens<TOptions>(ServerKeyStore store) : IOptionsChangeTokenSource<TOptions>
+{
+    public string? Name => Options.DefaultName;
+
+    public IChangeToken GetChangeToken() => store.GetChangeToken();
 }
 
 /// <summary>
@@ -43,7 +45,7 @@ internal sealed class ConfigureTokenKeys(ServerKeyStore store) : IConfigureOptio
 /// algorithm every OpenID Connect relying party must accept (OIDC Core 15.1) and the default of
 /// OIDC Dynamic Client Registration's <c>id_token_signed_response_alg</c>.
 /// </summary>
-internal sealed class SelectSigningCredentials(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<GenerateTokenContext>
+internal sealed class SelectSigningCredentials(IOpenIddictApplicationManager applications, ServerKeyStore keys) : IOpenIddictServerHandler<GenerateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
@@ -64,8 +66,10 @@ internal sealed class SelectSigningCredentials(IOpenIddictApplicationManager app
                 => SecurityAlgorithms.RsaSha256,
             _ => SecurityAlgorithms.EcdsaSha256,
         };
-        if (context.SigningCredentials?.Algorithm != wanted
-            && context.Options.SigningCredentials.FirstOrDefault(c => c.Algorithm == wanted) is { } credentials)
+        // The newest key already active signs; a rotated key is published first and signs later.
+        var signer = keys.Signer(wanted, context.Options.TimeProvider?.GetUtcNow() ?? DateTimeOffset.UtcNow);
+        if ((context.Options.SigningCredentials.FirstOrDefault(c => c.Key.KeyId == signer?.KeyId)
+            ?? context.Options.SigningCredentials.FirstOrDefault(c => c.Algorithm == wanted)) is { } credentials)
         {
             context.SigningCredentials = credentials;
         }

@@ -505,6 +505,9 @@ namespace EIdentity.Server.Persistence.Migrations.PostgreSql
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateTimeOffset?>("ActivatesAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -516,6 +519,9 @@ namespace EIdentity.Server.Persistence.Migrations.PostgreSql
                     b.Property<byte[]>("Material")
                         .IsRequired()
                         .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset?>("RetiresAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
 

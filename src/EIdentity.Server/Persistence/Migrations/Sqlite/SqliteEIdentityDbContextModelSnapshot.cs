@@ -500,6 +500,9 @@ namespace EIdentity.Server.Persistence.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ActivatesAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -511,6 +514,9 @@ namespace EIdentity.Server.Persistence.Migrations.Sqlite
                     b.Property<byte[]>("Material")
                         .IsRequired()
                         .HasColumnType("BLOB");
+
+                    b.Property<long?>("RetiresAt")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 
