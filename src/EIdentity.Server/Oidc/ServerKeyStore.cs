@@ -60,10 +60,23 @@ internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimePr
     /// <summary>Reads the keys again; signals a change when a key was added, scheduled or retired.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken = default)
     {
+        if (_loaded is not { } current)
+        {
+            // Nothing loaded yet: the first load also makes the keys a new database lacks.
+            Load();
+            return;
+        }
+
         var rows = await ReadAsync(cancellationToken);
-        if (_loaded is { } current && current.Fingerprint == Fingerprint(rows, time.GetUtcNow()))
+        if (current.Fingerprint == Fingerprint(rows, time.GetUtcNow()))
         {
             return;
+        }
+
+        // Only signing keys rotate; the others stay as first loaded.
+        foreach (var (id, key) in current.Keys.Where(k => !k.Value.IsSigningKey))
+        {
+            rows[id] = key;
         }
 
         var fresh = Build(rows);

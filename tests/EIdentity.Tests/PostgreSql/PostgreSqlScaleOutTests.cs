@@ -38,6 +38,38 @@ public sealed class PostgreSqlScaleOutTests
     }
 
     [Fact]
+    public async Task Signing_keys_rotated_on_node_B_sign_on_node_A_without_a_restart()
+    {
+        var database = Suites.NewPostgresDatabase("eid_scale_keys");
+        var fastRefresh = new Dictionary<string, string?> { ["Oidc:KeyRefreshInterval"] = "00:00:01" };
+        await using var nodeA = new EIdentityServerFactory(database, overrides: fastRefresh);
+        await using var nodeB = new EIdentityServerFactory(database, overrides: fastRefresh);
+        using var serviceAtA = new PortalBackChannel(nodeA, TestPortals.Service);
+        using var serviceAtB = new PortalBackChannel(nodeB, TestPortals.Service);
+        var before = await serviceAtA.ClientCredentialsAsync();
+
+        EIdentity.Server.Oidc.KeyRotation rotation;
+        await using (var scope = nodeB.Services.CreateAsyncScope())
+        {
+            rotation = await scope.ServiceProvider.GetRequiredService<EIdentity.Server.Oidc.ServerKeyRotation>()
+                .RotateAsync(TimeSpan.Zero, retireNow: false, "test");
+        }
+
+        var newKid = rotation.Added.Single(k => k.Algorithm == "ES256").KeyId;
+        string? kidAtA = null;
+        for (var i = 0; i < 100 && kidAtA != newKid; i++)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            kidAtA = TokenResponse.Header((await serviceAtA.ClientCredentialsAsync()).AccessToken).GetProperty("kid").GetString();
+        }
+
+        Assert.Equal(newKid, kidAtA);
+        Assert.NotEqual(newKid, TokenResponse.Header(before.AccessToken).GetProperty("kid").GetString());
+        // What A signed before the rotation is still good everywhere.
+        Assert.Equal("true", (await serviceAtB.IntrospectAsync(before.AccessToken))["active"]);
+    }
+
+    [Fact]
     public async Task Refresh_token_rotated_on_one_node_is_refused_when_replayed_on_the_other()
     {
         var database = Suites.NewPostgresDatabase("eid_scale_rotate");
