@@ -101,6 +101,23 @@ internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimePr
         }
     }
 
+    /// <summary>
+    /// Fires the change token again. An options instance being built while the keys changed can be
+    /// cached with the old keys after the first signal; the refresher notices and calls this.
+    /// </summary>
+    public async Task SignalAsync()
+    {
+        CancellationTokenSource signal;
+        lock (_gate)
+        {
+            signal = _changed;
+            _changed = new CancellationTokenSource();
+        }
+
+        await signal.CancelAsync();
+        signal.Dispose();
+    }
+
     public void Dispose() => _changed.Dispose();
 
     private Loaded Load()
@@ -211,7 +228,12 @@ internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimePr
 }
 
 /// <summary>Reads the server keys again every <c>Oidc:KeyRefreshInterval</c>, so a rotation reaches every node.</summary>
-internal sealed partial class ServerKeyRefresher(ServerKeyStore store, TimeProvider time, Microsoft.Extensions.Options.IOptions<OidcOptions> options, ILogger<ServerKeyRefresher> logger) : BackgroundService
+internal sealed partial class ServerKeyRefresher(
+    ServerKeyStore store,
+    TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<OidcOptions> options,
+    Microsoft.Extensions.Options.IOptionsMonitor<OpenIddict.Server.OpenIddictServerOptions> server,
+    ILogger<ServerKeyRefresher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -221,6 +243,11 @@ internal sealed partial class ServerKeyRefresher(ServerKeyStore store, TimeProvi
             {
                 await Task.Delay(options.Value.KeyRefreshInterval, time, stoppingToken);
                 await store.RefreshAsync(stoppingToken);
+                var used = server.CurrentValue.SigningCredentials.Select(c => c.Key.KeyId).ToHashSet(StringComparer.Ordinal);
+                if (!used.SetEquals(store.SigningKeys.Select(k => k.KeyId)))
+                {
+                    await store.SignalAsync();
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
