@@ -16,7 +16,7 @@ internal sealed record PortalRegistrationResult(bool Created, IReadOnlyList<stri
 }
 
 /// <summary>Registers portals (OpenIddict applications) with EIdentity's rules applied to every one.</summary>
-internal sealed partial class PortalRegistry(IOpenIddictApplicationManager applications, ILogger<PortalRegistry> logger)
+internal sealed partial class PortalRegistry(IOpenIddictApplicationManager applications, TimeProvider time, ILogger<PortalRegistry> logger)
 {
     private const string SectorProperty = "sector_identifier";
     private const string BackchannelLogoutProperty = "backchannel_logout_uri";
@@ -29,7 +29,7 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
 
     public async Task<PortalRegistrationResult> RegisterAsync(PortalRegistration registration, CancellationToken cancellationToken = default)
     {
-        var errors = registration.Validate().ToList();
+        var errors = registration.Validate(time).ToList();
         if (errors.Count > 0)
         {
             return new(false, errors);
@@ -47,8 +47,8 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
         if (!registration.IsConfidential
             && await applications.GetClientTypeAsync(existing, cancellationToken) == ClientTypes.Confidential)
         {
-            // Secrets are stored hashed: an update of a confidential portal must state its secret or key set.
-            return new(false, ["this portal is confidential: give its client secret or key set (a new one replaces the old)"]);
+            // Secrets are stored hashed: an update of a confidential portal must state how it authenticates.
+            return new(false, ["this portal is confidential: give its client secret, key set or TLS client certificate (a new one replaces the old)"]);
         }
 
         await applications.UpdateAsync(existing, descriptor, cancellationToken);
@@ -90,7 +90,7 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
         {
             ClientId = registration.ClientId,
             ClientSecret = string.IsNullOrEmpty(registration.ClientSecret) ? null : registration.ClientSecret,
-            JsonWebKeySet = string.IsNullOrEmpty(registration.JsonWebKeySet) ? null : PortalKeySet.Parse(registration.JsonWebKeySet),
+            JsonWebKeySet = KeySetOf(registration),
             ClientType = confidential ? ClientTypes.Confidential : ClientTypes.Public,
             DisplayName = registration.DisplayName,
             ApplicationType = ApplicationTypes.Web,
@@ -167,6 +167,21 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
         }
 
         return descriptor;
+    }
+
+    /// <summary>The portal's key set: its private_key_jwt keys and its TLS client certificate (with <c>x5c</c>), or null.</summary>
+    private static Microsoft.IdentityModel.Tokens.JsonWebKeySet? KeySetOf(PortalRegistration registration)
+    {
+        if (string.IsNullOrEmpty(registration.TlsClientCertificate))
+        {
+            return string.IsNullOrEmpty(registration.JsonWebKeySet) ? null : PortalKeySet.Parse(registration.JsonWebKeySet);
+        }
+
+        var keySet = string.IsNullOrEmpty(registration.JsonWebKeySet)
+            ? new System.Text.Json.Nodes.JsonObject { ["keys"] = new System.Text.Json.Nodes.JsonArray() }
+            : System.Text.Json.Nodes.JsonNode.Parse(registration.JsonWebKeySet)!.AsObject();
+        keySet["keys"]!.AsArray().Add(PortalCertificate.ToJsonWebKey(registration.TlsClientCertificate));
+        return PortalKeySet.Parse(keySet.ToJsonString());
     }
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Portal {ClientId} {Action}.")]
