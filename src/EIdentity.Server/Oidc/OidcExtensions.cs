@@ -13,7 +13,7 @@ internal static class OidcExtensions
         builder.Services.AddOptions<OidcOptions>()
             .Bind(builder.Configuration.GetSection(OidcOptions.Section))
             .ValidateDataAnnotations()
-            .Validate<TimeProvider>((o, time) => o.Clients.All(c => !c.Validate(time).Any()),
+            .Validate(o => o.Clients.All(c => !c.Validate().Any()),
                 "Oidc:Clients holds an invalid portal registration; run `client register --help` for the rules.")
             .Validate<IOptions<CertificateOptions>>((o, certificates) => !o.MutualTlsClientAuthentication || !string.IsNullOrWhiteSpace(certificates.Value.MutualTls.Url),
                 "Oidc:MutualTlsClientAuthentication needs the mutual-TLS listener: set Certificates:MutualTls:Url (and its CertificatePath).")

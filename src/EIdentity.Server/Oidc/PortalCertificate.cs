@@ -19,7 +19,8 @@ internal static class PortalCertificate
     private const string CertificateLabel = "CERTIFICATE";
 
     /// <summary>What is wrong with a PEM certificate a portal gave, or null when it can be registered.</summary>
-    public static string? Check(string pem, DateTimeOffset now)
+    /// <param name="now">The time its validity period is checked at; null checks everything else only.</param>
+    public static string? Check(string pem, DateTimeOffset? now)
     {
         var (certificates, privateKey) = ReadPem(pem);
         // A portal's private key never leaves the portal: a file holding one is refused, not trimmed.
@@ -58,12 +59,12 @@ internal static class PortalCertificate
                 return "the certificate is not self-signed (its issuer is not its subject)";
             }
 
-            if (certificate.NotAfter.ToUniversalTime() < now.UtcDateTime)
+            if (now is { } expiredAt && certificate.NotAfter.ToUniversalTime() < expiredAt.UtcDateTime)
             {
                 return $"the certificate expired on {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}: make a new one";
             }
 
-            if (certificate.NotBefore.ToUniversalTime() > now.UtcDateTime)
+            if (now is { } notYetAt && certificate.NotBefore.ToUniversalTime() > notYetAt.UtcDateTime)
             {
                 return $"the certificate is not valid before {certificate.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm} UTC";
             }
@@ -179,14 +180,14 @@ internal static class PortalCertificate
     };
 
     // The same chain OpenIddict builds at the token endpoint: the certificate as its own trust anchor.
-    private static bool VerifiesItself(X509Certificate2 certificate, DateTimeOffset now)
+    private static bool VerifiesItself(X509Certificate2 certificate, DateTimeOffset? now)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(certificate);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ClientAuthentication));
-        chain.ChainPolicy.VerificationTime = now.UtcDateTime;
+        chain.ChainPolicy.VerificationTime = now?.UtcDateTime ?? certificate.NotBefore;
         chain.ChainPolicy.VerificationTimeIgnored = false;
         try
         {

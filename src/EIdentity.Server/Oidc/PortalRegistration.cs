@@ -73,7 +73,10 @@ internal sealed class PortalRegistration
     /// </summary>
     public string? AccessTokenAlgorithm { get; set; }
 
-    /// <param name="time">The clock a TLS client certificate's validity is read against (the system clock when null).</param>
+    /// <param name="time">
+    /// The clock a TLS client certificate's validity period is checked against; null leaves that
+    /// check out (registrations from configuration: a certificate that lapses must not stop the server).
+    /// </param>
     public IEnumerable<string> Validate(TimeProvider? time = null)
     {
         if (string.IsNullOrWhiteSpace(ClientId) || ClientId.Length > 100 || !ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -146,7 +149,7 @@ internal sealed class PortalRegistration
 
         if (TlsClientCertificate is { Length: > 0 } certificate)
         {
-            if (PortalCertificate.Check(certificate, (time ?? TimeProvider.System).GetUtcNow()) is { } certificateProblem)
+            if (PortalCertificate.Check(certificate, time?.GetUtcNow()) is { } certificateProblem)
             {
                 yield return "TLS client certificate: " + certificateProblem;
             }

@@ -27,12 +27,23 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
     public static string? AccessTokenAlgorithm(IReadOnlyDictionary<string, JsonElement> properties) =>
         properties.TryGetValue(AccessTokenAlgorithmProperty, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    public async Task<PortalRegistrationResult> RegisterAsync(PortalRegistration registration, CancellationToken cancellationToken = default)
+    /// <param name="checkCertificateValidity">
+    /// Refuse a TLS client certificate outside its validity period (an operator registering one).
+    /// Off for the registrations from configuration repeated at every start: a lapsed certificate
+    /// then authenticates no one and is logged, but the server still starts.
+    /// </param>
+    public async Task<PortalRegistrationResult> RegisterAsync(PortalRegistration registration, bool checkCertificateValidity = true, CancellationToken cancellationToken = default)
     {
-        var errors = registration.Validate(time).ToList();
+        var errors = registration.Validate(checkCertificateValidity ? time : null).ToList();
         if (errors.Count > 0)
         {
             return new(false, errors);
+        }
+
+        if (!checkCertificateValidity && registration.TlsClientCertificate is { Length: > 0 } pem
+            && PortalCertificate.Check(pem, time.GetUtcNow()) is { } lapsed)
+        {
+            LogCertificateUnusable(logger, registration.ClientId, lapsed);
         }
 
         var descriptor = Describe(registration);
@@ -186,4 +197,7 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
 
     [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Portal {ClientId} {Action}.")]
     private static partial void LogRegistered(ILogger logger, string clientId, string action);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Portal {ClientId} cannot authenticate with its TLS client certificate until a new one is registered: {Problem}.")]
+    private static partial void LogCertificateUnusable(ILogger logger, string clientId, string problem);
 }

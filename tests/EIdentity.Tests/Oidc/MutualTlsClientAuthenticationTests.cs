@@ -269,3 +269,28 @@ public sealed class MutualTlsDiscoveryTests(OidcServerFixture fixture) : IClassF
         Assert.False(root.TryGetProperty("tls_client_certificate_bound_access_tokens", out var bound) && bound.GetBoolean());
     }
 }
+
+/// <summary>Portals registered from configuration are registered again at every start.</summary>
+public sealed class ConfiguredCertificateTests
+{
+    [Fact]
+    public async Task Lapsed_certificate_in_configuration_does_not_stop_the_server()
+    {
+        using var lapsed = TestClientCertificate.SelfSigned("svc-lapsed", notAfter: DateTimeOffset.UtcNow.AddDays(-1));
+        var registration = $"Oidc:Clients:{TestPortals.All.Length}:";
+        await using var server = new EIdentityServerFactory(overrides: new()
+        {
+            [registration + "ClientId"] = "svc-lapsed",
+            [registration + "DisplayName"] = "Dịch vụ",
+            [registration + "AllowClientCredentials"] = "true",
+            [registration + "TlsClientCertificate"] = lapsed.Pem,
+        });
+        using var backChannel = new PortalBackChannel(server, new TestPortal("svc-lapsed", null, "Dịch vụ", null, null, []));
+
+        var discovery = await backChannel.Http.GetAsync("/.well-known/openid-configuration");
+        var tokens = await backChannel.ClientCredentialsAsync();
+
+        Assert.Equal(HttpStatusCode.OK, discovery.StatusCode);
+        Assert.Equal((401, "invalid_client"), (tokens.Status, tokens.Error));
+    }
+}

@@ -11,7 +11,7 @@ public sealed class PortalCertificateTests
     {
         using var certificate = TestClientCertificate.SelfSigned();
 
-        Assert.Empty(Registration(certificate.Pem).Validate());
+        Assert.Empty(Registration(certificate.Pem).Validate(TimeProvider.System));
     }
 
     [Fact]
@@ -20,7 +20,7 @@ public sealed class PortalCertificateTests
         using var certificate = TestClientCertificate.SelfSigned();
         var pem = certificate.Pem + "\n" + certificate.WithKey.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem();
 
-        var errors = Registration(pem).Validate().ToList();
+        var errors = Registration(pem).Validate(TimeProvider.System).ToList();
 
         Assert.Contains(errors, e => e.StartsWith("TLS client certificate: ", StringComparison.Ordinal) && e.Contains("private key", StringComparison.Ordinal));
     }
@@ -31,7 +31,7 @@ public sealed class PortalCertificateTests
         var expired = DateTimeOffset.UtcNow.AddDays(-3);
         using var certificate = TestClientCertificate.SelfSigned(notAfter: expired);
 
-        var errors = Registration(certificate.Pem).Validate().ToList();
+        var errors = Registration(certificate.Pem).Validate(TimeProvider.System).ToList();
 
         Assert.Contains(errors, e => e.Contains($"expired on {expired.UtcDateTime:yyyy-MM-dd}", StringComparison.Ordinal));
     }
@@ -41,7 +41,7 @@ public sealed class PortalCertificateTests
     {
         using var ca = TestClientCertificate.SelfSigned("portal CA", ca: true);
 
-        var errors = Registration(ca.Pem).Validate().ToList();
+        var errors = Registration(ca.Pem).Validate(TimeProvider.System).ToList();
 
         Assert.Contains(errors, e => e.Contains("CA certificate", StringComparison.Ordinal));
     }
@@ -52,8 +52,8 @@ public sealed class PortalCertificateTests
         using var ca = TestClientCertificate.SelfSigned("portal CA", ca: true);
         using var issued = TestClientCertificate.IssuedBy(ca);
 
-        Assert.Contains(Registration(issued.Pem).Validate(), e => e.Contains("not self-signed", StringComparison.Ordinal));
-        Assert.Contains(Registration(issued.Pem + "\n" + ca.Pem).Validate(), e => e.Contains("not a chain", StringComparison.Ordinal));
+        Assert.Contains(Registration(issued.Pem).Validate(TimeProvider.System), e => e.Contains("not self-signed", StringComparison.Ordinal));
+        Assert.Contains(Registration(issued.Pem + "\n" + ca.Pem).Validate(TimeProvider.System), e => e.Contains("not a chain", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class PortalCertificateTests
     {
         using var certificate = TestClientCertificate.SelfSigned(clientAuth: false);
 
-        Assert.Contains(Registration(certificate.Pem).Validate(), e => e.Contains("clientAuth", StringComparison.Ordinal));
+        Assert.Contains(Registration(certificate.Pem).Validate(TimeProvider.System), e => e.Contains("clientAuth", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -69,7 +69,7 @@ public sealed class PortalCertificateTests
     [InlineData("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "not a valid X.509 certificate")]
     public void Something_else_than_a_pem_certificate_is_refused(string pem, string reason)
     {
-        var errors = Registration(pem).Validate().ToList();
+        var errors = Registration(pem).Validate(TimeProvider.System).ToList();
 
         Assert.Contains(errors, e => e.StartsWith("TLS client certificate: ", StringComparison.Ordinal) && e.Contains(reason, StringComparison.Ordinal));
     }
@@ -83,8 +83,8 @@ public sealed class PortalCertificateTests
         var admin = Registration(certificate.Pem);
         admin.Scopes = [OidcScopes.Admin];
 
-        Assert.Contains(withSecret.Validate(), e => e.Contains("no client secret", StringComparison.Ordinal));
-        Assert.Contains(admin.Validate(), e => e.Contains("admin client", StringComparison.Ordinal));
+        Assert.Contains(withSecret.Validate(TimeProvider.System), e => e.Contains("no client secret", StringComparison.Ordinal));
+        Assert.Contains(admin.Validate(TimeProvider.System), e => e.Contains("admin client", StringComparison.Ordinal));
     }
 
     [Fact]
