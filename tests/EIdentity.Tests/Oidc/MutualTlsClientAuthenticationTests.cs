@@ -294,3 +294,22 @@ public sealed class ConfiguredCertificateTests
         Assert.Equal((401, "invalid_client"), (tokens.Status, tokens.Error));
     }
 }
+
+/// <summary>The setting names what it is missing when the server starts.</summary>
+public sealed class MutualTlsSettingTests
+{
+    [Theory]
+    [InlineData("Oidc:Issuer", "needs Oidc:Issuer")]
+    [InlineData("Certificates:MutualTls:Url", "needs the mutual-TLS listener")]
+    public async Task Setting_without_what_it_needs_stops_the_server_naming_it(string missing, string message)
+    {
+        var settings = MutualTlsPortalServerFixture.MutualTlsSettings("https://127.0.0.1:1");
+        settings[missing] = null;
+        await using var server = new EIdentityServerFactory(overrides: settings);
+
+        var failure = Record.Exception(() => server.CreateClient());
+
+        Assert.NotNull(failure);
+        Assert.Contains(message, failure.ToString(), StringComparison.Ordinal);
+    }
+}
