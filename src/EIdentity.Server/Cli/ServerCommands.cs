@@ -34,6 +34,7 @@ internal static class ServerCommands
                                         revoked tokens stay ended)
           client register --client-id <id> --display-name "<name>"
                           [--generate-secret | --secret <secret>] [--jwks-file <file.json>]
+                          [--tls-client-certificate <file.pem>]
                           --redirect-uri <uri>... [--post-logout-uri <uri>...] [--scope <scope>...]
                           [--sector <sector id>] [--client-credentials]
                           [--backchannel-logout-uri <uri>] [--first-party] [--minimum-acr <acr>]
@@ -44,7 +45,10 @@ internal static class ServerCommands
                                         sign-ins below that level whatever the portal's request says;
                                         --generate-secret prints a new 256-bit secret once (cheap to
                                         check; a --secret you choose is stored with PBKDF2), --jwks-file
-                                        registers public keys for private_key_jwt client authentication
+                                        registers public keys for private_key_jwt client authentication,
+                                        --tls-client-certificate the portal's self-signed certificate
+                                        (PEM, no private key) for self_signed_tls_client_auth (RFC 8705)
+                                        on the mutual-TLS listener; not with a secret
           passkey list --national-id <12 digits>
                                         list a person's keys: credential id, model, level, status
           passkey revoke --credential-id <base64url> [--reason "<text>"] [--officer <name>]
@@ -291,12 +295,31 @@ internal static class ServerCommands
             keySet = await File.ReadAllTextAsync(keySetFile);
         }
 
+        string? certificate = null;
+        if (args.Optional("tls-client-certificate") is { } certificateFile)
+        {
+            if (generate || args.Optional("secret") is not null)
+            {
+                await Console.Error.WriteLineAsync("error: a portal with --tls-client-certificate authenticates with it: give no --secret or --generate-secret");
+                return 1;
+            }
+
+            if (!File.Exists(certificateFile))
+            {
+                await Console.Error.WriteLineAsync($"error: certificate file '{certificateFile}' not found");
+                return 1;
+            }
+
+            certificate = await File.ReadAllTextAsync(certificateFile);
+        }
+
         var registration = new PortalRegistration
         {
             ClientId = args.Required("client-id"),
             DisplayName = args.Required("display-name"),
             ClientSecret = generate ? ClientSecrets.Generate() : args.Optional("secret"),
             JsonWebKeySet = keySet,
+            TlsClientCertificate = certificate,
             RedirectUris = [.. args.All("redirect-uri")],
             PostLogoutRedirectUris = [.. args.All("post-logout-uri")],
             Scopes = [.. args.All("scope").SelectMany(s => s.Split(' ', StringSplitOptions.RemoveEmptyEntries)).DefaultIfEmpty("openid")],

@@ -40,7 +40,7 @@ internal static class DevelopmentData
         var registry = scope.ServiceProvider.GetRequiredService<PortalRegistry>();
         foreach (var client in clients)
         {
-            var result = await registry.RegisterAsync(client);
+            var result = await registry.RegisterAsync(client, checkCertificateValidity: false);
             if (!result.Succeeded)
             {
                 throw new InvalidOperationException($"Oidc:Clients '{client.ClientId}': {string.Join("; ", result.Errors)}");

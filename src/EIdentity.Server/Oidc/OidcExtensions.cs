@@ -1,3 +1,4 @@
+using EIdentity.Server.Credentials.Certificates;
 using EIdentity.Server.Persistence;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
@@ -14,6 +15,10 @@ internal static class OidcExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.Clients.All(c => !c.Validate().Any()),
                 "Oidc:Clients holds an invalid portal registration; run `client register --help` for the rules.")
+            .Validate<IOptions<CertificateOptions>>((o, certificates) => !o.MutualTlsClientAuthentication || !string.IsNullOrWhiteSpace(certificates.Value.MutualTls.Url),
+                "Oidc:MutualTlsClientAuthentication needs the mutual-TLS listener: set Certificates:MutualTls:Url (and its CertificatePath).")
+            .Validate(o => !o.MutualTlsClientAuthentication || o.Issuer is not null,
+                "Oidc:MutualTlsClientAuthentication needs Oidc:Issuer: the mTLS endpoint aliases are absolute URLs next to a fixed issuer.")
             .ValidateOnStart();
 
         var development = builder.Environment.IsDevelopment();
@@ -59,6 +64,7 @@ internal static class OidcExtensions
 
                 // Portal APIs validate access tokens offline against the JWKS: signed, not encrypted.
                 server.DisableAccessTokenEncryption();
+                server.AddMutualTlsClientAuthentication();
                 server.AddEventHandler(SelectSigningCredentials.Descriptor)
                     .AddEventHandler(ReturnAuthorizationErrorsToPortal.Descriptor)
                     .AddEventHandler(DescribeIdentityTokensAndLevels.Descriptor)

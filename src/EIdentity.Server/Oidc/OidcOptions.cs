@@ -44,6 +44,13 @@ internal sealed class OidcOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Offer portals <c>self_signed_tls_client_auth</c> (RFC 8705): the mutual-TLS listener
+    /// (<c>Certificates:MutualTls:Url</c>) also serves the token, introspection, revocation, PAR and
+    /// userinfo endpoints, advertised as <c>mtls_endpoint_aliases</c>. Needs that listener and <see cref="Issuer"/>.
+    /// </summary>
+    public bool MutualTlsClientAuthentication { get; set; }
+
     /// <summary>Portals registered from configuration at start-up (created or updated).</summary>
     public List<PortalRegistration> Clients { get; set; } = [];
 }

@@ -18,8 +18,15 @@ internal sealed class PortalRegistration
     /// </summary>
     public string? JsonWebKeySet { get; set; }
 
-    /// <summary>The portal proves who it is with a secret or a key set.</summary>
-    public bool IsConfidential => !string.IsNullOrEmpty(ClientSecret) || !string.IsNullOrEmpty(JsonWebKeySet);
+    /// <summary>
+    /// The portal's self-signed TLS client certificate, PEM (certificate only): the portal
+    /// authenticates by presenting it in the TLS handshake on the mutual-TLS endpoint aliases
+    /// (<c>self_signed_tls_client_auth</c>, RFC 8705 2.2). Kept in the portal's key set with its <c>x5c</c>.
+    /// </summary>
+    public string? TlsClientCertificate { get; set; }
+
+    /// <summary>The portal proves who it is with a secret, a key set or a TLS client certificate.</summary>
+    public bool IsConfidential => !string.IsNullOrEmpty(ClientSecret) || !string.IsNullOrEmpty(JsonWebKeySet) || !string.IsNullOrEmpty(TlsClientCertificate);
 
     public string DisplayName { get; set; } = "";
 
@@ -66,7 +73,11 @@ internal sealed class PortalRegistration
     /// </summary>
     public string? AccessTokenAlgorithm { get; set; }
 
-    public IEnumerable<string> Validate()
+    /// <param name="time">
+    /// The clock a TLS client certificate's validity period is checked against; null leaves that
+    /// check out (registrations from configuration: a certificate that lapses must not stop the server).
+    /// </param>
+    public IEnumerable<string> Validate(TimeProvider? time = null)
     {
         if (string.IsNullOrWhiteSpace(ClientId) || ClientId.Length > 100 || !ClientId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
@@ -123,7 +134,7 @@ internal sealed class PortalRegistration
 
         if (AllowClientCredentials && !IsConfidential)
         {
-            yield return "client credentials need a confidential client (a secret or a key set)";
+            yield return "client credentials need a confidential client (a secret or a key set, or a TLS client certificate)";
         }
 
         if (AccessTokenAlgorithm is { Length: > 0 } algorithm && algorithm is not ("ES256" or "RS256"))
@@ -134,6 +145,27 @@ internal sealed class PortalRegistration
         if (JsonWebKeySet is { Length: > 0 } keySet && PortalKeySet.Check(keySet) is { } problem)
         {
             yield return "key set: " + problem;
+        }
+
+        if (TlsClientCertificate is { Length: > 0 } certificate)
+        {
+            if (PortalCertificate.Check(certificate, time?.GetUtcNow()) is { } certificateProblem)
+            {
+                yield return "TLS client certificate: " + certificateProblem;
+            }
+
+            // A secret would let anyone holding it in without the certificate's private key, on any listener.
+            if (!string.IsNullOrEmpty(ClientSecret))
+            {
+                yield return "a portal with a TLS client certificate has no client secret: give one or the other";
+            }
+
+            // The admin API is on the main listener, which never sees a TLS client certificate: an admin
+            // token bound to one (RFC 8705 3) could not be used there.
+            if (Scopes.Contains(OidcScopes.Admin))
+            {
+                yield return $"an admin client ('{OidcScopes.Admin}') authenticates with a secret or a key set, not a TLS client certificate";
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ internal sealed record PortalRegistrationResult(bool Created, IReadOnlyList<stri
 }
 
 /// <summary>Registers portals (OpenIddict applications) with EIdentity's rules applied to every one.</summary>
-internal sealed partial class PortalRegistry(IOpenIddictApplicationManager applications, ILogger<PortalRegistry> logger)
+internal sealed partial class PortalRegistry(IOpenIddictApplicationManager applications, TimeProvider time, ILogger<PortalRegistry> logger)
 {
     private const string SectorProperty = "sector_identifier";
     private const string BackchannelLogoutProperty = "backchannel_logout_uri";
@@ -27,12 +27,23 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
     public static string? AccessTokenAlgorithm(IReadOnlyDictionary<string, JsonElement> properties) =>
         properties.TryGetValue(AccessTokenAlgorithmProperty, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    public async Task<PortalRegistrationResult> RegisterAsync(PortalRegistration registration, CancellationToken cancellationToken = default)
+    /// <param name="checkCertificateValidity">
+    /// Refuse a TLS client certificate outside its validity period (an operator registering one).
+    /// Off for the registrations from configuration repeated at every start: a lapsed certificate
+    /// then authenticates no one and is logged, but the server still starts.
+    /// </param>
+    public async Task<PortalRegistrationResult> RegisterAsync(PortalRegistration registration, bool checkCertificateValidity = true, CancellationToken cancellationToken = default)
     {
-        var errors = registration.Validate().ToList();
+        var errors = registration.Validate(checkCertificateValidity ? time : null).ToList();
         if (errors.Count > 0)
         {
             return new(false, errors);
+        }
+
+        if (!checkCertificateValidity && registration.TlsClientCertificate is { Length: > 0 } pem
+            && PortalCertificate.Check(pem, time.GetUtcNow()) is { } lapsed)
+        {
+            LogCertificateUnusable(logger, registration.ClientId, lapsed);
         }
 
         var descriptor = Describe(registration);
@@ -47,8 +58,8 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
         if (!registration.IsConfidential
             && await applications.GetClientTypeAsync(existing, cancellationToken) == ClientTypes.Confidential)
         {
-            // Secrets are stored hashed: an update of a confidential portal must state its secret or key set.
-            return new(false, ["this portal is confidential: give its client secret or key set (a new one replaces the old)"]);
+            // Secrets are stored hashed: an update of a confidential portal must state how it authenticates.
+            return new(false, ["this portal is confidential: give its client secret, key set or TLS client certificate (a new one replaces the old)"]);
         }
 
         await applications.UpdateAsync(existing, descriptor, cancellationToken);
@@ -90,7 +101,7 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
         {
             ClientId = registration.ClientId,
             ClientSecret = string.IsNullOrEmpty(registration.ClientSecret) ? null : registration.ClientSecret,
-            JsonWebKeySet = string.IsNullOrEmpty(registration.JsonWebKeySet) ? null : PortalKeySet.Parse(registration.JsonWebKeySet),
+            JsonWebKeySet = KeySetOf(registration),
             ClientType = confidential ? ClientTypes.Confidential : ClientTypes.Public,
             DisplayName = registration.DisplayName,
             ApplicationType = ApplicationTypes.Web,
@@ -169,6 +180,24 @@ internal sealed partial class PortalRegistry(IOpenIddictApplicationManager appli
         return descriptor;
     }
 
+    /// <summary>The portal's key set: its private_key_jwt keys and its TLS client certificate (with <c>x5c</c>), or null.</summary>
+    private static Microsoft.IdentityModel.Tokens.JsonWebKeySet? KeySetOf(PortalRegistration registration)
+    {
+        if (string.IsNullOrEmpty(registration.TlsClientCertificate))
+        {
+            return string.IsNullOrEmpty(registration.JsonWebKeySet) ? null : PortalKeySet.Parse(registration.JsonWebKeySet);
+        }
+
+        var keySet = string.IsNullOrEmpty(registration.JsonWebKeySet)
+            ? new System.Text.Json.Nodes.JsonObject { ["keys"] = new System.Text.Json.Nodes.JsonArray() }
+            : System.Text.Json.Nodes.JsonNode.Parse(registration.JsonWebKeySet)!.AsObject();
+        keySet["keys"]!.AsArray().Add(PortalCertificate.ToJsonWebKey(registration.TlsClientCertificate));
+        return PortalKeySet.Parse(keySet.ToJsonString());
+    }
+
     [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Portal {ClientId} {Action}.")]
     private static partial void LogRegistered(ILogger logger, string clientId, string action);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Portal {ClientId} cannot authenticate with its TLS client certificate until a new one is registered: {Problem}.")]
+    private static partial void LogCertificateUnusable(ILogger logger, string clientId, string problem);
 }

@@ -135,6 +135,68 @@ public sealed partial class ServerCommandTests(MigratedDatabase database) : ICla
     }
 
     [Fact]
+    public async Task Registering_a_service_with_its_tls_client_certificate_succeeds()
+    {
+        using var certificate = TestClientCertificate.SelfSigned("mtls-service");
+        var file = Path.Combine(database.Directory, "mtls-service.pem");
+        await File.WriteAllTextAsync(file, certificate.Pem);
+
+        var register = await RunAsync("client", "register", "--client-id", "mtls-service", "--display-name", "Dịch vụ mTLS",
+            "--tls-client-certificate", file, "--client-credentials");
+
+        Assert.True(register.ExitCode == 0, register.ToString());
+        Assert.Contains("Portal 'mtls-service' registered.", register.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Registering_a_tls_client_certificate_file_holding_its_private_key_is_refused()
+    {
+        using var certificate = TestClientCertificate.SelfSigned("careless-mtls");
+        using var key = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(certificate.WithKey)!;
+        var file = Path.Combine(database.Directory, "careless-mtls.pem");
+        await File.WriteAllTextAsync(file, certificate.Pem + "\n" + key.ExportPkcs8PrivateKeyPem());
+
+        var register = await RunAsync("client", "register", "--client-id", "careless-mtls", "--display-name", "Dịch vụ",
+            "--tls-client-certificate", file, "--client-credentials");
+
+        Assert.NotEqual(0, register.ExitCode);
+        Assert.Contains("TLS client certificate: the PEM holds a private key", register.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("registered", register.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(StackFrame(), register.Output + register.Error);
+    }
+
+    [Fact]
+    public async Task Registering_an_expired_tls_client_certificate_is_refused()
+    {
+        var expired = DateTimeOffset.UtcNow.AddDays(-10);
+        using var certificate = TestClientCertificate.SelfSigned("stale-mtls", notAfter: expired);
+        var file = Path.Combine(database.Directory, "stale-mtls.pem");
+        await File.WriteAllTextAsync(file, certificate.Pem);
+
+        var register = await RunAsync("client", "register", "--client-id", "stale-mtls", "--display-name", "Dịch vụ",
+            "--tls-client-certificate", file, "--client-credentials");
+
+        Assert.NotEqual(0, register.ExitCode);
+        Assert.Contains($"TLS client certificate: the certificate expired on {expired.UtcDateTime:yyyy-MM-dd}", register.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("registered", register.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Registering_a_tls_client_certificate_with_a_secret_is_refused()
+    {
+        using var certificate = TestClientCertificate.SelfSigned("both-mtls");
+        var file = Path.Combine(database.Directory, "both-mtls.pem");
+        await File.WriteAllTextAsync(file, certificate.Pem);
+
+        var register = await RunAsync("client", "register", "--client-id", "both-mtls", "--display-name", "Dịch vụ",
+            "--tls-client-certificate", file, "--generate-secret", "--client-credentials");
+
+        Assert.NotEqual(0, register.ExitCode);
+        Assert.Contains("give no --secret or --generate-secret", register.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("eidcs_", register.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Registering_a_portal_with_a_plain_http_redirect_uri_on_another_host_is_refused()
     {
         var register = await RunAsync("client", "register", "--client-id", "leaky-portal", "--display-name", "Cổng rò rỉ",

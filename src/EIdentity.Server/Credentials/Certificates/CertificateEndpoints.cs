@@ -51,12 +51,20 @@ internal static class CertificateEndpoints
         return app;
     }
 
-    /// <summary>The mutual-TLS listener answers its one path and nothing else; the main listener never answers that path.</summary>
-    public static IApplicationBuilder UseMutualTlsListenerIsolation(this IApplicationBuilder app) =>
-        app.Use(static (http, next) =>
+    /// <summary>
+    /// The mutual-TLS listener answers its own path, and the paths another feature shares on it
+    /// (<see cref="MutualTlsListenerOptions.SharedPaths"/>), and nothing else; the main listener
+    /// never answers the listener's own path.
+    /// </summary>
+    public static IApplicationBuilder UseMutualTlsListenerIsolation(this IApplicationBuilder app)
+    {
+        var shared = app.ApplicationServices.GetRequiredService<IOptions<MutualTlsListenerOptions>>().Value.SharedPaths;
+        return app.Use((http, next) =>
         {
-            var onListener = IsMutualTlsConnection(http);
-            if (onListener != http.Request.Path.Equals(MutualTlsPath, StringComparison.OrdinalIgnoreCase))
+            var path = http.Request.Path;
+            var own = path.Equals(MutualTlsPath, StringComparison.OrdinalIgnoreCase);
+            var answered = IsMutualTlsConnection(http) ? own || (path.HasValue && shared.Contains(path.Value)) : !own;
+            if (!answered)
             {
                 http.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
@@ -64,8 +72,10 @@ internal static class CertificateEndpoints
 
             return next(http);
         });
+    }
 
-    private static bool IsMutualTlsConnection(HttpContext http) =>
+    /// <summary>Whether the request came in on the mutual-TLS listener.</summary>
+    public static bool IsMutualTlsConnection(HttpContext http) =>
         http.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(MutualTlsConnection) == true;
 
     // Main origin: remember a random state in this browser and send it to the listener, with this

@@ -85,6 +85,13 @@ internal sealed class MutualTlsOptions
     public TimeSpan HandoffLifetime { get; set; } = TimeSpan.FromSeconds(60);
 }
 
+/// <summary>What the mutual-TLS listener serves besides certificate sign-in; filled by the features that share it.</summary>
+internal sealed class MutualTlsListenerOptions
+{
+    /// <summary>Paths answered on the listener as well as on the main listener (e.g. the OAuth mTLS endpoint aliases).</summary>
+    public HashSet<string> SharedPaths { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
 /// <summary>Settings under <c>Certificates</c>: certificate sign-in.</summary>
 internal sealed class CertificateOptions
 {
