@@ -16,17 +16,17 @@ internal sealed class PersonStore(EIdentityDbContext context, IdentityErrorDescr
     : UserOnlyStore<Person, EIdentityDbContext, Guid>(context, describer)
 {
     // Tracked, as the base store's lookups are: callers change a person and save.
-    private static readonly Func<EIdentityDbContext, Guid, CancellationToken, Task<Person?>> PersonById =
+    private static readonly ModelCompiledQuery<Func<EIdentityDbContext, Guid, CancellationToken, Task<Person?>>> PersonById = new(() =>
         EF.CompileAsyncQuery((EIdentityDbContext db, Guid id, CancellationToken _) =>
-            db.Users.SingleOrDefault(p => p.Id == id));
+            db.Users.SingleOrDefault(p => p.Id == id)));
 
-    private static readonly Func<EIdentityDbContext, byte[], CancellationToken, Task<Person?>> PersonByPasskeyId =
+    private static readonly ModelCompiledQuery<Func<EIdentityDbContext, byte[], CancellationToken, Task<Person?>>> PersonByPasskeyId = new(() =>
         EF.CompileAsyncQuery((EIdentityDbContext db, byte[] credentialId, CancellationToken _) =>
-            db.Users.SingleOrDefault(p => db.UserPasskeys.Any(k => k.CredentialId == credentialId && k.UserId == p.Id)));
+            db.Users.SingleOrDefault(p => db.UserPasskeys.Any(k => k.CredentialId == credentialId && k.UserId == p.Id))));
 
-    private static readonly Func<EIdentityDbContext, Guid, byte[], CancellationToken, Task<IdentityUserPasskey<Guid>?>> PasskeyOf =
+    private static readonly ModelCompiledQuery<Func<EIdentityDbContext, Guid, byte[], CancellationToken, Task<IdentityUserPasskey<Guid>?>>> PasskeyOf = new(() =>
         EF.CompileAsyncQuery((EIdentityDbContext db, Guid userId, byte[] credentialId, CancellationToken _) =>
-            db.UserPasskeys.SingleOrDefault(k => k.UserId == userId && k.CredentialId == credentialId));
+            db.UserPasskeys.SingleOrDefault(k => k.UserId == userId && k.CredentialId == credentialId)));
 
     // The passkey row this request last read, tracked: the counter write after a verification
     // changes it in place instead of reading it a second time.
@@ -37,7 +37,7 @@ internal sealed class PersonStore(EIdentityDbContext context, IdentityErrorDescr
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfDisposed();
         // The base store's conversion, so a malformed id fails the way it always did.
-        return PersonById(Context, ConvertIdFromString(userId)!, cancellationToken);
+        return PersonById.For(Context)(Context, ConvertIdFromString(userId)!, cancellationToken);
     }
 
     public override Task<Person?> FindByPasskeyIdAsync(byte[] credentialId, CancellationToken cancellationToken)
@@ -46,7 +46,7 @@ internal sealed class PersonStore(EIdentityDbContext context, IdentityErrorDescr
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(credentialId);
         // One round trip for the owner (the base store reads the passkey row, then the person).
-        return PersonByPasskeyId(Context, credentialId, cancellationToken);
+        return PersonByPasskeyId.For(Context)(Context, credentialId, cancellationToken);
     }
 
     public override async Task<UserPasskeyInfo?> FindPasskeyAsync(Person user, byte[] credentialId, CancellationToken cancellationToken)
@@ -55,7 +55,7 @@ internal sealed class PersonStore(EIdentityDbContext context, IdentityErrorDescr
         ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(credentialId);
-        var passkey = await PasskeyOf(Context, user.Id, credentialId, cancellationToken);
+        var passkey = await PasskeyOf.For(Context)(Context, user.Id, credentialId, cancellationToken);
         if (passkey is null)
         {
             return null;
@@ -91,7 +91,7 @@ internal sealed class PersonStore(EIdentityDbContext context, IdentityErrorDescr
     {
         ThrowIfDisposed();
         var stored = TrackedPasskey(user, passkey.CredentialId)
-            ?? await PasskeyOf(Context, user.Id, passkey.CredentialId, cancellationToken)
+            ?? await PasskeyOf.For(Context)(Context, user.Id, passkey.CredentialId, cancellationToken)
             ?? throw new DbUpdateConcurrencyException("The passkey was removed while its assertion was being verified.");
         _lastPasskey = stored;
         Update(stored, passkey);

@@ -68,9 +68,9 @@ internal sealed partial class PasskeyCeremonies(
     private const int MaxAuditedCredentialIdLength = 1364;
 
     // Tracked: a sign-in writes its last use back.
-    private static readonly Func<EIdentityDbContext, string, CancellationToken, Task<PasskeyCredential?>> CredentialById =
+    private static readonly ModelCompiledQuery<Func<EIdentityDbContext, string, CancellationToken, Task<PasskeyCredential?>>> CredentialById = new(() =>
         EF.CompileAsyncQuery((EIdentityDbContext db, string credentialId, CancellationToken _) =>
-            db.PasskeyCredentials.SingleOrDefault(c => c.CredentialId == credentialId));
+            db.PasskeyCredentials.SingleOrDefault(c => c.CredentialId == credentialId)));
 
     public async Task<CeremonyStarted> BeginRegistrationAsync(HttpContext http, Person person, Guid? activationCodeId)
     {
@@ -222,7 +222,7 @@ internal sealed partial class PasskeyCeremonies(
         }
 
         var claimedId = CredentialIdOf(credentialJson) is { } raw ? Base64Url.EncodeToString(raw) : null;
-        var credential = claimedId is null ? null : await CredentialById(db, claimedId, http.RequestAborted);
+        var credential = claimedId is null ? null : await CredentialById.For(db)(db, claimedId, http.RequestAborted);
         if (credential is { Status: not PasskeyStatus.Active })
         {
             LogAssertionRefused(logger, credential.PersonId, "the credential is " + credential.Status);
