@@ -215,6 +215,21 @@ internal sealed partial class PasskeyCeremonies(
 
     public async Task<AssertionOutcome> FinishAssertionAsync(HttpContext http, string ceremonyId, string credentialJson)
     {
+        // One connection for the ceremony's reads and its write: EF Core would otherwise open and
+        // close it around each statement (on SQLite every open also runs the synchronous pragma).
+        await db.Database.OpenConnectionAsync(http.RequestAborted);
+        try
+        {
+            return await FinishAssertionCoreAsync(http, ceremonyId, credentialJson);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<AssertionOutcome> FinishAssertionCoreAsync(HttpContext http, string ceremonyId, string credentialJson)
+    {
         var (ceremony, failure) = await TakeAsync(ceremonyId, PasskeyCeremonyKind.Assertion, http.RequestAborted);
         if (ceremony is null)
         {
@@ -362,9 +377,18 @@ internal sealed partial class PasskeyCeremonies(
             ExpiresAt = now + options.Value.CeremonyLifetime,
         };
         db.PasskeyCeremonies.Add(ceremony);
-        // Housekeeping: ceremonies nobody finished.
-        await db.PasskeyCeremonies.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            // Housekeeping: ceremonies nobody finished.
+            await db.PasskeyCeremonies.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+
         return ceremony.Id;
     }
 
