@@ -300,11 +300,11 @@ internal sealed partial class PasskeyCeremonies(
 
         // Keep the new signature counter and backup state (WebAuthn L3 7.2 step 24) and the last use,
         // in one write.
-        await store.StageAssertionAsync(person, result.Passkey, http.RequestAborted);
-        credential ??= AddUnattestedRecord(Base64Url.EncodeToString(result.Passkey.CredentialId), person.Id);
-        credential.LastUsedAt = time.GetUtcNow();
         try
         {
+            await store.StageAssertionAsync(person, result.Passkey, http.RequestAborted);
+            credential ??= AddUnattestedRecord(Base64Url.EncodeToString(result.Passkey.CredentialId), person.Id);
+            credential.LastUsedAt = time.GetUtcNow();
             await db.SaveChangesAsync(http.RequestAborted);
         }
         catch (DbUpdateConcurrencyException)
