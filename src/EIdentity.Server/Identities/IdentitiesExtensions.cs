@@ -17,6 +17,10 @@ internal static class IdentitiesExtensions
                 identity.User.RequireUniqueEmail = false;
             })
             .AddEntityFrameworkStores<Persistence.EIdentityDbContext>();
+        // Identity's EF Core store with cheaper passkey lookups; one instance per request, shared
+        // by UserManager and the passkey ceremonies so a sign-in reads its passkey row once.
+        builder.Services.AddScoped<PersonStore>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Identity.IUserStore<Person>>(services => services.GetRequiredService<PersonStore>());
 
         builder.Services.AddScoped<IdentityRegistry>();
         builder.Services.AddScoped<IdentityStatusService>();

@@ -48,6 +48,7 @@ internal sealed record AssertionOutcome(PasskeyFailure Failure, Person? Person, 
 internal sealed partial class PasskeyCeremonies(
     IPasskeyHandler<Person> handler,
     UserManager<Person> users,
+    PersonStore store,
     EIdentityDbContext db,
     TimeProvider time,
     IOptions<PasskeyOptions> options,
@@ -65,6 +66,11 @@ internal sealed partial class PasskeyCeremonies(
 
     // WebAuthn credential ids are at most 1023 bytes (L3 5.1.3); anything longer is not worth keeping.
     private const int MaxAuditedCredentialIdLength = 1364;
+
+    // Tracked: a sign-in writes its last use back.
+    private static readonly ModelCompiledQuery<Func<EIdentityDbContext, string, CancellationToken, Task<PasskeyCredential?>>> CredentialById = new(() =>
+        EF.CompileAsyncQuery((EIdentityDbContext db, string credentialId, CancellationToken _) =>
+            db.PasskeyCredentials.SingleOrDefault(c => c.CredentialId == credentialId)));
 
     public async Task<CeremonyStarted> BeginRegistrationAsync(HttpContext http, Person person, Guid? activationCodeId)
     {
@@ -209,6 +215,21 @@ internal sealed partial class PasskeyCeremonies(
 
     public async Task<AssertionOutcome> FinishAssertionAsync(HttpContext http, string ceremonyId, string credentialJson)
     {
+        // One connection for the ceremony's reads and its write: EF Core would otherwise open and
+        // close it around each statement (on SQLite every open also runs the synchronous pragma).
+        await db.Database.OpenConnectionAsync(http.RequestAborted);
+        try
+        {
+            return await FinishAssertionCoreAsync(http, ceremonyId, credentialJson);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private async Task<AssertionOutcome> FinishAssertionCoreAsync(HttpContext http, string ceremonyId, string credentialJson)
+    {
         var (ceremony, failure) = await TakeAsync(ceremonyId, PasskeyCeremonyKind.Assertion, http.RequestAborted);
         if (ceremony is null)
         {
@@ -216,8 +237,7 @@ internal sealed partial class PasskeyCeremonies(
         }
 
         var claimedId = CredentialIdOf(credentialJson) is { } raw ? Base64Url.EncodeToString(raw) : null;
-        var credential = claimedId is null ? null
-            : await db.PasskeyCredentials.SingleOrDefaultAsync(c => c.CredentialId == claimedId, http.RequestAborted);
+        var credential = claimedId is null ? null : await CredentialById.For(db)(db, claimedId, http.RequestAborted);
         if (credential is { Status: not PasskeyStatus.Active })
         {
             LogAssertionRefused(logger, credential.PersonId, "the credential is " + credential.Status);
@@ -278,11 +298,24 @@ internal sealed partial class PasskeyCeremonies(
             return new(PasskeyFailure.IdentitySuspended, person, null);
         }
 
-        // Keep the new signature counter and backup state (WebAuthn L3 7.2 step 21-22).
-        await users.AddOrUpdatePasskeyAsync(person, result.Passkey);
-        credential ??= AddUnattestedRecord(Base64Url.EncodeToString(result.Passkey.CredentialId), person.Id);
-        credential.LastUsedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(http.RequestAborted);
+        // Keep the new signature counter and backup state (WebAuthn L3 7.2 step 24) and the last use,
+        // in one write.
+        try
+        {
+            await store.StageAssertionAsync(person, result.Passkey, http.RequestAborted);
+            credential ??= AddUnattestedRecord(Base64Url.EncodeToString(result.Passkey.CredentialId), person.Id);
+            credential.LastUsedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(http.RequestAborted);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The key was removed or revoked while this assertion was being verified.
+            db.ChangeTracker.Clear();
+            LogAssertionRefused(logger, person.Id, "the credential was withdrawn during the sign-in");
+            await RecordSignInFailureAsync(person.Id, claimedId, PasskeyFailure.CredentialRevoked);
+            return new(PasskeyFailure.CredentialRevoked, null, null);
+        }
+
         // The sign-in itself is audited once, as session.started, when the session begins.
         return new(PasskeyFailure.None, person, result.Passkey, null, credential);
     }
@@ -344,9 +377,18 @@ internal sealed partial class PasskeyCeremonies(
             ExpiresAt = now + options.Value.CeremonyLifetime,
         };
         db.PasskeyCeremonies.Add(ceremony);
-        // Housekeeping: ceremonies nobody finished.
-        await db.PasskeyCeremonies.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            // Housekeeping: ceremonies nobody finished.
+            await db.PasskeyCeremonies.Where(c => c.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+
         return ceremony.Id;
     }
 
@@ -359,15 +401,14 @@ internal sealed partial class PasskeyCeremonies(
             return (null, PasskeyFailure.CeremonyUnknownOrUsed);
         }
 
-        var ceremony = await db.PasskeyCeremonies.AsNoTracking()
-            .SingleOrDefaultAsync(c => c.Id == ceremonyId && c.Kind == kind, cancellationToken);
-        if (ceremony is null)
-        {
-            return (null, PasskeyFailure.CeremonyUnknownOrUsed);
-        }
-
-        var deleted = await db.PasskeyCeremonies.Where(c => c.Id == ceremonyId).ExecuteDeleteAsync(cancellationToken);
-        if (deleted != 1)
+        // Read and delete in one statement (SQLite 3.35+ and PostgreSQL both have RETURNING): of two
+        // concurrent attempts only one gets the row.
+        var kindName = kind.ToString();
+        var taken = await db.PasskeyCeremonies
+            .FromSql($"""DELETE FROM "PasskeyCeremonies" WHERE "Id" = {ceremonyId} AND "Kind" = {kindName} RETURNING *""")
+            .AsNoTracking()
+            .ToListAsync(cancellationToken);
+        if (taken is not [var ceremony])
         {
             return (null, PasskeyFailure.CeremonyUnknownOrUsed);
         }
