@@ -138,49 +138,36 @@ internal sealed class PortalApplicationCache(
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken)
+    public ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken) =>
+        FindAsync(byClientId, identifier, snapshots.FindByClientId, store.FindByClientIdAsync, cancellationToken);
+
+    public ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByIdAsync(string identifier, CancellationToken cancellationToken) =>
+        FindAsync(byId, identifier, snapshots.FindById, store.FindByIdAsync, cancellationToken);
+
+    // This request's answer, else a copy this node remembers, else the database (and remember it).
+    private async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindAsync(
+        Dictionary<string, OpenIddictEntityFrameworkCoreApplication?> thisRequest,
+        string identifier,
+        Func<string, OpenIddictEntityFrameworkCoreApplication?> remembered,
+        Func<string, CancellationToken, ValueTask<OpenIddictEntityFrameworkCoreApplication?>> read,
+        CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        if (byClientId.TryGetValue(identifier, out var known))
+        if (thisRequest.TryGetValue(identifier, out var known))
         {
             return known;
         }
 
-        if (snapshots.FindByClientId(identifier) is { } copy)
+        if (remembered(identifier) is { } copy)
         {
             return Remember(Attach(copy));
         }
 
         var readAt = snapshots.Generation;
-        var application = await store.FindByClientIdAsync(identifier, cancellationToken);
+        var application = await read(identifier, cancellationToken);
         if (application is null)
         {
-            byClientId[identifier] = null;
-            return null;
-        }
-
-        snapshots.Add(application, readAt);
-        return Remember(application);
-    }
-
-    public async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(identifier);
-        if (byId.TryGetValue(identifier, out var known))
-        {
-            return known;
-        }
-
-        if (snapshots.FindById(identifier) is { } copy)
-        {
-            return Remember(Attach(copy));
-        }
-
-        var readAt = snapshots.Generation;
-        var application = await store.FindByIdAsync(identifier, cancellationToken);
-        if (application is null)
-        {
-            byId[identifier] = null;
+            thisRequest[identifier] = null;
             return null;
         }
 
