@@ -38,7 +38,7 @@ internal static class MutualTlsClientAuthentication
             server.AddEventHandler(descriptor);
         }
 
-        return server.AddEventHandler(ReportClientCertificateFailuresAsInvalidClient.Descriptor);
+        return server;
     }
 }
 
@@ -115,52 +115,6 @@ internal sealed class IgnoreClientCertificatesOutsideMutualTlsListener<TContext>
             && !CertificateEndpoints.IsMutualTlsConnection(request.HttpContext))
         {
             context.Transaction.RemoteCertificate = null;
-        }
-
-        return ValueTask.CompletedTask;
-    }
-}
-
-/// <summary>
-/// RFC 6749 5.2 and RFC 8705 2: a client that did not authenticate is <c>invalid_client</c> with
-/// 401, whether it sent no credentials at all (e.g. no certificate on the mTLS alias) or a TLS
-/// client certificate that does not authenticate it (not the registered one, not self-signed,
-/// unusable for client authentication). OpenIddict answers these <c>invalid_request</c>.
-/// </summary>
-internal sealed class ReportClientCertificateFailuresAsInvalidClient : IOpenIddictServerHandler<ProcessErrorContext>
-{
-    /// <summary>OpenIddict's errors for a refused TLS client certificate.</summary>
-    private static readonly string[] CertificateErrors = ["ID2197", "ID2205"];
-
-    /// <summary>OpenIddict's error for a client credentials request without any client authentication.</summary>
-    private const string NoCredentials = "ID2057";
-
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
-        OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
-            .UseSingletonHandler<ReportClientCertificateFailuresAsInvalidClient>()
-            .SetOrder(int.MinValue + 50_000)
-            .Build();
-
-    public ValueTask HandleAsync(ProcessErrorContext context)
-    {
-        if (context.Error != Errors.InvalidRequest || context.ErrorUri is not { } uri
-            || context.EndpointType is not (OpenIddictServerEndpointType.Token or OpenIddictServerEndpointType.Introspection
-                or OpenIddictServerEndpointType.Revocation or OpenIddictServerEndpointType.PushedAuthorization))
-        {
-            return ValueTask.CompletedTask;
-        }
-
-        if (uri.EndsWith(NoCredentials, StringComparison.Ordinal))
-        {
-            context.Error = Errors.InvalidClient;
-            context.ErrorDescription = "The client did not authenticate: give its secret, a client assertion, or its TLS client certificate on the mutual-TLS endpoint.";
-            context.ErrorUri = null;
-        }
-        else if (context.Transaction.RemoteCertificate is not null && CertificateErrors.Any(id => uri.EndsWith(id, StringComparison.Ordinal)))
-        {
-            context.Error = Errors.InvalidClient;
-            context.ErrorDescription = "The TLS client certificate does not authenticate this client.";
-            context.ErrorUri = null;
         }
 
         return ValueTask.CompletedTask;

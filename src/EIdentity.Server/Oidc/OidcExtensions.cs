@@ -69,7 +69,7 @@ internal static class OidcExtensions
                     .AddEventHandler(ReturnAuthorizationErrorsToPortal.Descriptor)
                     .AddEventHandler(DescribeIdentityTokensAndLevels.Descriptor)
                     .AddEventHandler(RedeemRefreshTokenOnce.Descriptor)
-                    .AddEventHandler(ReportClientAssertionFailuresAsInvalidClient.Descriptor)
+                    .AddEventHandler(ReportClientAuthenticationFailuresAsInvalidClient.Descriptor)
                     .AddEventHandler(RefuseReplayedClientAssertions.Descriptor);
                 foreach (var descriptor in RefuseUnregisteredScopes.Descriptors.Concat(ValidateClaimsParameter.Descriptors))
                 {

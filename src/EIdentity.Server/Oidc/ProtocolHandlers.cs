@@ -172,27 +172,51 @@ internal sealed class DescribeIdentityTokensAndLevels : IOpenIddictServerHandler
 }
 
 /// <summary>
-/// RFC 7523 3.2 and RFC 6749 5.2: a client assertion that fails validation (wrong audience,
-/// expired, bad signature) means the client did not authenticate: <c>invalid_client</c> with 401.
-/// OpenIddict reports some of these as <c>invalid_token</c>, which portal libraries do not expect
-/// from the token endpoint.
+/// RFC 6749 5.2, RFC 7523 3.2 and RFC 8705 2: a client that did not authenticate is
+/// <c>invalid_client</c> with 401, at every endpoint where clients authenticate. OpenIddict reports
+/// some of these otherwise: a client assertion that fails validation (wrong audience, expired, bad
+/// signature) as <c>invalid_token</c>; no credentials at all, and a TLS client certificate that does
+/// not authenticate the client (not the registered one, not self-signed), as <c>invalid_request</c>.
+/// Portal libraries do not expect those from the token endpoint.
 /// </summary>
-internal sealed class ReportClientAssertionFailuresAsInvalidClient : IOpenIddictServerHandler<ProcessErrorContext>
+internal sealed class ReportClientAuthenticationFailuresAsInvalidClient : IOpenIddictServerHandler<ProcessErrorContext>
 {
+    /// <summary>OpenIddict's errors for a refused TLS client certificate.</summary>
+    private static readonly string[] CertificateErrors = ["ID2197", "ID2205"];
+
+    /// <summary>OpenIddict's error for a client credentials request without any client authentication.</summary>
+    private const string NoCredentials = "ID2057";
+
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
-            .UseSingletonHandler<ReportClientAssertionFailuresAsInvalidClient>()
+            .UseSingletonHandler<ReportClientAuthenticationFailuresAsInvalidClient>()
             .SetOrder(int.MinValue + 50_000)
             .Build();
 
     public ValueTask HandleAsync(ProcessErrorContext context)
     {
-        if (context.Error == Errors.InvalidToken && !string.IsNullOrEmpty(context.Request?.ClientAssertion)
-            && context.EndpointType is OpenIddictServerEndpointType.Token or OpenIddictServerEndpointType.Introspection
-                or OpenIddictServerEndpointType.Revocation or OpenIddictServerEndpointType.PushedAuthorization)
+        if (context.EndpointType is not (OpenIddictServerEndpointType.Token or OpenIddictServerEndpointType.Introspection
+                or OpenIddictServerEndpointType.Revocation or OpenIddictServerEndpointType.PushedAuthorization))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var uri = context.ErrorUri ?? "";
+        var description = context.Error switch
+        {
+            Errors.InvalidToken when !string.IsNullOrEmpty(context.Request?.ClientAssertion) =>
+                "The client assertion is not valid for this provider.",
+            Errors.InvalidRequest when uri.EndsWith(NoCredentials, StringComparison.Ordinal) =>
+                "The client did not authenticate: give its secret, a client assertion, or its TLS client certificate on the mutual-TLS endpoint.",
+            Errors.InvalidRequest when context.Transaction.RemoteCertificate is not null
+                && CertificateErrors.Any(id => uri.EndsWith(id, StringComparison.Ordinal)) =>
+                "The TLS client certificate does not authenticate this client.",
+            _ => null,
+        };
+        if (description is not null)
         {
             context.Error = Errors.InvalidClient;
-            context.ErrorDescription = "The client assertion is not valid for this provider.";
+            context.ErrorDescription = description;
             context.ErrorUri = null;
         }
 

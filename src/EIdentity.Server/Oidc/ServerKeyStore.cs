@@ -80,30 +80,15 @@ internal sealed partial class ServerKeyStore(IServiceScopeFactory scopes, TimePr
         }
 
         var fresh = Build(rows);
-        CancellationTokenSource? signal = null;
-        lock (_gate)
-        {
-            var changed = _loaded is not null;
-            _loaded = fresh;
-            if (changed)
-            {
-                signal = _changed;
-                _changed = new CancellationTokenSource();
-            }
-        }
-
-        if (signal is not null)
-        {
-            var published = string.Join(", ", fresh.Signing.Select(k => k.KeyId));
-            LogKeysChanged(logger, published);
-            await signal.CancelAsync();
-            signal.Dispose();
-        }
+        _loaded = fresh;
+        var published = string.Join(", ", fresh.Signing.Select(k => k.KeyId));
+        LogKeysChanged(logger, published);
+        await SignalAsync();
     }
 
     /// <summary>
-    /// Fires the change token again. An options instance being built while the keys changed can be
-    /// cached with the old keys after the first signal; the refresher notices and calls this.
+    /// Fires the change token, so OpenIddict's options are built again. Also called by the refresher
+    /// when an options instance built while the keys changed was cached with the old keys.
     /// </summary>
     public async Task SignalAsync()
     {

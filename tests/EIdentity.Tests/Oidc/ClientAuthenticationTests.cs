@@ -177,22 +177,8 @@ public sealed class ClientAuthenticationTests(OidcServerFixture fixture) : IClas
         Assert.True(validation.IsValid, validation.Exception?.Message);
     }
 
-    private async Task<TestPortal> RegisterServiceAsync(string? secret = null, string? keySet = null, string? accessTokenAlgorithm = null)
-    {
-        var clientId = "svc-" + Guid.NewGuid().ToString("N")[..10];
-        await using var scope = _server.Services.CreateAsyncScope();
-        var result = await scope.ServiceProvider.GetRequiredService<PortalRegistry>().RegisterAsync(new PortalRegistration
-        {
-            ClientId = clientId,
-            DisplayName = "Dịch vụ thử",
-            ClientSecret = secret,
-            JsonWebKeySet = keySet,
-            AllowClientCredentials = true,
-            AccessTokenAlgorithm = accessTokenAlgorithm,
-        });
-        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
-        return new TestPortal(clientId, secret, "Dịch vụ thử", null, null, ["openid"]);
-    }
+    private Task<TestPortal> RegisterServiceAsync(string? secret = null, string? keySet = null, string? accessTokenAlgorithm = null) =>
+        OidcTestKit.RegisterServiceAsync(_server, secret: secret, keySet: keySet, accessTokenAlgorithm: accessTokenAlgorithm);
 
     private async Task<string> StoredSecretAsync(string clientId)
     {

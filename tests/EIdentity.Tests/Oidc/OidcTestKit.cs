@@ -3,8 +3,10 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EIdentity.Server.Oidc;
 using EIdentity.Tests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EIdentity.Tests.Oidc;
 
@@ -37,6 +39,28 @@ internal static partial class OidcTestKit
     public static string NewNationalId() =>
         RandomNumberGenerator.GetInt32(100_000, 1_000_000).ToString(CultureInfo.InvariantCulture)
         + RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Registers (or re-registers) a back-end service that may use client_credentials, with a secret
+    /// or a key set, through the node's own <c>PortalRegistry</c>. A new client id unless one is given.
+    /// </summary>
+    public static async Task<TestPortal> RegisterServiceAsync(EIdentityServerFactory server, string? clientId = null,
+        string? secret = null, string? keySet = null, string? accessTokenAlgorithm = null)
+    {
+        clientId ??= "svc-" + Guid.NewGuid().ToString("N")[..10];
+        await using var scope = server.Services.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<PortalRegistry>().RegisterAsync(new PortalRegistration
+        {
+            ClientId = clientId,
+            DisplayName = "Dịch vụ thử",
+            ClientSecret = secret,
+            JsonWebKeySet = keySet,
+            AllowClientCredentials = true,
+            AccessTokenAlgorithm = accessTokenAlgorithm,
+        });
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
+        return new TestPortal(clientId, secret, "Dịch vụ thử", null, null, ["openid"]);
+    }
 
     /// <summary>Registers a citizen, activates a key from the letter, and so leaves the browser signed in.</summary>
     public static async Task<SignedInCitizen> SignedInCitizenAsync(EIdentityServerFactory server, string name = "Phạm Thị Dung", string birthDate = "1992-11-08")

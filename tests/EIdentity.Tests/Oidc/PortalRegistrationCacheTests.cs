@@ -142,17 +142,6 @@ public sealed class PortalRegistrationCacheTests : IDisposable
         },
         clock: clock);
 
-    private static async Task<TestPortal> RegisterAsync(EIdentityServerFactory node, string clientId, string secret)
-    {
-        await using var scope = node.Services.CreateAsyncScope();
-        var result = await scope.ServiceProvider.GetRequiredService<PortalRegistry>().RegisterAsync(new PortalRegistration
-        {
-            ClientId = clientId,
-            DisplayName = "Dịch vụ thử",
-            ClientSecret = secret,
-            AllowClientCredentials = true,
-        });
-        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
-        return new TestPortal(clientId, secret, "Dịch vụ thử", null, null, ["openid"]);
-    }
+    private static Task<TestPortal> RegisterAsync(EIdentityServerFactory node, string clientId, string secret) =>
+        OidcTestKit.RegisterServiceAsync(node, clientId, secret);
 }
